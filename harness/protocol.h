@@ -1,0 +1,65 @@
+// The wire format between bench-run and its worker processes.
+//
+// The parent writes a run's spec (text) to the worker's stdin; the worker
+// answers on its stdout with framed binary messages: [type u8][size u32][payload].
+// Doubles travel as their 8 bytes, so trajectories arrive bit for bit.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "harness/suite.h"
+#include "tasks/task.h"
+
+namespace genbench {
+
+struct Message {
+  enum Type : uint8_t { Log = 'L', Summary = 'S', End = 'E' } type = End;
+  int64_t step = 0;     // Log
+  Metrics metrics;      // Log
+  std::string key;      // Summary
+  double value = 0;     // Summary; End: the task's wall time in seconds
+  std::string status;   // End: "ok", "failed", "diverged", "interrupted"
+  std::string error;    // End
+  int64_t last_good_step = -1;  // End
+  std::string device;   // End: where the run ran, e.g. "cpu" or "cuda:0 (NVIDIA H200)"
+};
+
+class Encoder {
+ public:
+  void log(int64_t step, const Metrics& metrics);
+  void summary(const std::string& key, double value);
+  void end(const std::string& status, const std::string& error, int64_t last_good_step, double wall_s,
+           const std::string& device);
+  const std::string& bytes() const { return buf_; }
+  void clear() { buf_.clear(); }
+
+ private:
+  void frame(Message::Type type, const std::string& payload);
+  std::string buf_;
+};
+
+class Decoder {
+ public:
+  void feed(const char* data, size_t size) { buf_.append(data, size); }
+  // Next complete message; false when more bytes are needed. Throws
+  // std::runtime_error on a malformed stream.
+  bool next(Message& out);
+  bool empty() const { return pos_ == buf_.size(); }
+
+ private:
+  std::string buf_;
+  size_t pos_ = 0;
+};
+
+// A run's spec as the worker reads it, and back.
+struct WorkerSpec {
+  RunSpec run;
+  std::string device = "cpu";
+  int64_t threads = 1;
+};
+std::string encode_spec(const WorkerSpec& spec);
+WorkerSpec decode_spec(const std::string& text);  // throws ConfigError
+
+}  // namespace genbench

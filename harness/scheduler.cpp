@@ -1,0 +1,276 @@
+#include "harness/scheduler.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+
+#include "harness/progress.h"
+#include "harness/protocol.h"
+
+extern char** environ;
+
+namespace genbench {
+
+namespace {
+
+std::atomic<int> g_interrupts{0};
+int g_wake[2] = {-1, -1};  // self-pipe: a signal wakes poll()
+
+extern "C" void on_interrupt(int) {
+  g_interrupts.fetch_add(1);
+  if (g_wake[1] >= 0) {
+    char c = 1;
+    (void)!::write(g_wake[1], &c, 1);
+  }
+}
+
+struct Worker {
+  const RunSpec* spec = nullptr;
+  pid_t pid = -1;
+  int out_fd = -1, err_fd = -1;
+  Decoder decoder;
+  RunRecord record;
+  std::string err_tail;  // the last bytes of the worker's stderr
+  bool ended = false;    // got the End message
+  std::string protocol_error;
+};
+
+// The environment of a worker: ours, with every thread pool sized to `threads`.
+std::vector<std::string> worker_env(int64_t threads) {
+  std::vector<std::string> env;
+  const char* pools[] = {"OMP_NUM_THREADS=", "OPENBLAS_NUM_THREADS=", "MKL_NUM_THREADS="};
+  for (char** e = environ; *e; ++e) {
+    bool replaced = false;
+    for (const char* p : pools) replaced = replaced || strncmp(*e, p, strlen(p)) == 0;
+    if (!replaced) env.emplace_back(*e);
+  }
+  for (const char* p : pools) env.push_back(p + std::to_string(threads));
+  return env;
+}
+
+std::unique_ptr<Worker> spawn(const RunSpec& run, const SchedulerOptions& options,
+                              const std::vector<std::string>& env) {
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
+    throw std::runtime_error(std::string("cannot create pipes for a worker: ") + strerror(errno));
+  std::vector<char*> envp;
+  for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  char* argv[] = {const_cast<char*>(options.worker_exe.c_str()), const_cast<char*>("--worker"), nullptr};
+
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error(std::string("cannot start a worker: ") + strerror(errno));
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    signal(SIGINT, SIG_IGN);  // Ctrl-C reaches the whole process group; the parent decides
+    signal(SIGTERM, SIG_DFL);
+    signal(SIGPIPE, SIG_DFL);
+    execve(argv[0], argv, envp.data());
+    const char msg[] = "cannot execute the worker binary\n";
+    (void)!::write(2, msg, sizeof msg - 1);
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  WorkerSpec ws{run, options.device, options.threads};
+  auto text = encode_spec(ws);
+  // The spec is far below the pipe's buffer; a dead worker shows as EPIPE here
+  // and as a failed run below.
+  (void)!::write(in[1], text.data(), text.size());
+  close(in[1]);
+
+  auto w = std::make_unique<Worker>();
+  w->spec = &run;
+  w->pid = pid;
+  w->out_fd = out[0];
+  w->err_fd = err[0];
+  auto& r = w->record;
+  r.id = run.id;
+  r.index = run.index;
+  r.task = run.task;
+  r.seed = run.seed;
+  r.point = run.point;
+  r.params = run.params;
+  r.log_every = run.log_every;
+  r.device = options.device;
+  return w;
+}
+
+void consume(Worker& w) {
+  Message m;
+  try {
+    while (w.decoder.next(m)) {
+      switch (m.type) {
+        case Message::Log: append_row(w.record, m.step, m.metrics); break;
+        case Message::Summary: w.record.summaries[m.key] = m.value; break;
+        case Message::End:
+          w.ended = true;
+          w.record.status = m.status;
+          w.record.error = m.error;
+          w.record.last_good_step = m.last_good_step;
+          w.record.wall_time_s = m.value;
+          if (!m.device.empty()) w.record.device = m.device;
+          break;
+      }
+    }
+  } catch (const std::exception& e) {
+    w.protocol_error = e.what();
+    kill(w.pid, SIGKILL);
+  }
+}
+
+// Reads what is there; closes the fd at end of file.
+void drain(Worker& w, int& fd) {
+  char buf[1 << 16];
+  auto n = ::read(fd, buf, sizeof buf);
+  if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+  if (n <= 0) {
+    close(fd);
+    fd = -1;
+    return;
+  }
+  if (&fd == &w.out_fd) {
+    w.decoder.feed(buf, static_cast<size_t>(n));
+    consume(w);
+  } else {
+    w.err_tail.append(buf, static_cast<size_t>(n));
+    if (w.err_tail.size() > 4000) w.err_tail.erase(0, w.err_tail.size() - 4000);
+  }
+}
+
+std::string describe_exit(int status) {
+  if (WIFSIGNALED(status)) {
+    int sig = WTERMSIG(status);
+    return "worker killed by signal " + std::to_string(sig) + " (" + strsignal(sig) + ")";
+  }
+  return "worker exited with code " + std::to_string(WEXITSTATUS(status)) + " without finishing the run";
+}
+
+}  // namespace
+
+void install_interrupt_handlers() {
+  if (g_wake[0] < 0 && pipe2(g_wake, O_CLOEXEC | O_NONBLOCK) != 0) g_wake[0] = g_wake[1] = -1;
+  struct sigaction sa {};
+  sa.sa_handler = on_interrupt;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+bool interrupted() { return g_interrupts.load() > 0; }
+
+void append_row(RunRecord& run, int64_t step, const std::vector<std::pair<std::string, double>>& metrics) {
+  run.steps.push_back(step);
+  const size_t n = run.steps.size();
+  for (const auto& [name, value] : metrics) {
+    auto& column = run.metrics[name];
+    column.resize(n - 1, std::nan(""));  // a metric first seen now: NaN before
+    column.push_back(value);
+  }
+  for (auto& [name, column] : run.metrics) column.resize(n, std::nan(""));  // not logged in this row
+}
+
+bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options,
+             const std::function<void(RunRecord&&)>& on_finished, Progress& progress) {
+  const auto env = worker_env(options.threads);
+  std::vector<std::unique_ptr<Worker>> active;
+  size_t next = 0;
+  bool stopping = false, killed = false;
+  std::exception_ptr aborted;
+
+  auto stop_all = [&](int sig) {
+    for (auto& w : active) kill(w->pid, sig);
+  };
+
+  while (true) {
+    if (interrupted() && !stopping) {
+      stopping = true;
+      stop_all(SIGTERM);
+    }
+    if (g_interrupts.load() >= 2 && !killed) {
+      killed = true;
+      stop_all(SIGKILL);
+    }
+    while (!stopping && static_cast<int>(active.size()) < options.jobs && next < runs.size()) {
+      active.push_back(spawn(runs[next], options, env));
+      progress.started(runs[next]);
+      ++next;
+    }
+    if (active.empty()) break;
+
+    std::vector<pollfd> fds;
+    if (g_wake[0] >= 0) fds.push_back({g_wake[0], POLLIN, 0});
+    for (auto& w : active) {
+      if (w->out_fd >= 0) fds.push_back({w->out_fd, POLLIN, 0});
+      if (w->err_fd >= 0) fds.push_back({w->err_fd, POLLIN, 0});
+    }
+    if (poll(fds.data(), fds.size(), 250) < 0 && errno != EINTR)
+      throw std::runtime_error(std::string("poll failed: ") + strerror(errno));
+    if (g_wake[0] >= 0) {
+      char buf[64];
+      while (::read(g_wake[0], buf, sizeof buf) > 0) {
+      }
+    }
+    for (const auto& p : fds) {
+      if (!(p.revents & (POLLIN | POLLHUP | POLLERR)) || p.fd == g_wake[0]) continue;
+      for (auto& w : active) {
+        if (p.fd == w->out_fd) drain(*w, w->out_fd);
+        else if (p.fd == w->err_fd) drain(*w, w->err_fd);
+      }
+    }
+
+    for (auto it = active.begin(); it != active.end();) {
+      Worker& w = **it;
+      if (w.out_fd >= 0 || w.err_fd >= 0) {
+        ++it;
+        continue;
+      }
+      int status = 0;
+      while (waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      auto& r = w.record;
+      if (!w.protocol_error.empty()) {
+        r.status = "failed";
+        r.error = "bad output from worker: " + w.protocol_error;
+      } else if (!w.ended) {
+        r.status = stopping ? "interrupted" : "failed";
+        r.error = describe_exit(status);
+        auto tail = w.err_tail;
+        while (!tail.empty() && (tail.back() == '\n' || tail.back() == ' ')) tail.pop_back();
+        if (!tail.empty()) r.error += "; its last output: " + tail;
+      }
+      if (r.status == "interrupted") {
+        progress.interrupted(*w.spec);
+      } else {
+        r.steps_per_s = r.wall_time_s > 0 && !r.steps.empty() ? r.steps.back() / r.wall_time_s : 0;
+        progress.finished(r);
+        if (!aborted) {
+          try {
+            on_finished(std::move(r));
+          } catch (...) {
+            aborted = std::current_exception();
+            stopping = true;
+            stop_all(SIGTERM);
+          }
+        }
+      }
+      it = active.erase(it);
+    }
+    progress.tick();
+  }
+  if (aborted) std::rethrow_exception(aborted);
+  return !stopping;
+}
+
+}  // namespace genbench

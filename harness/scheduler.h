@@ -1,0 +1,48 @@
+// Runs a sweep's runs side by side, each in its own worker process.
+//
+// Why processes and not threads: LibTorch's default generator and OpenBLAS's
+// thread pool are process-global, so separate processes keep every run's
+// random draws and thread count its own (bit-identical results whatever
+// --jobs is), and a run that crashes takes only itself down.
+//
+// The scheduler is the single consumer of the workers' output; it hands each
+// finished run to a callback, which writes it to the store.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "harness/suite.h"
+#include "results/store.h"
+
+namespace genbench {
+
+class Progress;
+
+struct SchedulerOptions {
+  int jobs = 1;
+  std::string device = "cpu";
+  int64_t threads = 1;     // LibTorch/OpenBLAS/OpenMP threads in each worker
+  std::string worker_exe;  // the bench-run binary; started as `worker_exe --worker`
+};
+
+// Set by the signal handler (first Ctrl-C): start nothing new, ask running
+// workers to stop. A second Ctrl-C kills them.
+void install_interrupt_handlers();
+bool interrupted();
+
+// Runs `runs`; calls on_finished for each run that ended (ok, failed or
+// diverged) in the calling thread. Interrupted runs are not reported: they
+// are unfinished. on_finished may throw to abort the sweep (e.g. disk full):
+// running workers are stopped and the exception propagates.
+// Returns false when the sweep was interrupted.
+bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options,
+             const std::function<void(RunRecord&&)>& on_finished, Progress& progress);
+
+// Appends one trajectory row, keeping every metric column aligned with
+// `steps` (NaN where a metric was not logged).
+void append_row(RunRecord& run, int64_t step, const std::vector<std::pair<std::string, double>>& metrics);
+
+}  // namespace genbench

@@ -1,0 +1,56 @@
+// The worker side of a run: the code that calls Task::run. It is the only
+// part of the harness that touches LibTorch (threads, device, versions).
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "harness/protocol.h"
+#include "tasks/task.h"
+
+namespace genbench {
+
+struct RunOutcome {
+  std::string status = "ok";  // "ok", "failed", "diverged", "interrupted"
+  std::string error;
+  int64_t last_good_step = -1;
+  double wall_s = 0;
+};
+
+// Runs a task in this process, turning exceptions into an outcome: a
+// TaskError or any other exception is `failed`, a non-finite metric (which
+// the sink reports by throwing DivergedError) is `diverged`.
+struct DivergedError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+RunOutcome run_task(const Task& task, const RunContext& ctx, MetricSink& sink);
+
+// A sink for run_task that checks every row (finite values, increasing
+// steps) and encodes it; `flush` is called with the bytes when enough have
+// gathered. Used by the worker process and by in-process benchmarks.
+class EncodingSink : public MetricSink {
+ public:
+  explicit EncodingSink(std::function<void(const std::string&)> flush) : flush_(std::move(flush)) {}
+  void log(int64_t step, const Metrics& metrics) override;
+  void summary(const std::string& key, double value) override;
+  void finish(const RunOutcome& outcome, const std::string& device);  // sends End, flushes
+  int64_t last_good_step() const { return last_good_step_; }
+
+ private:
+  void maybe_flush(bool force);
+  std::function<void(const std::string&)> flush_;
+  Encoder enc_;
+  int64_t last_step_ = -1;
+  int64_t last_good_step_ = -1;
+};
+
+// `bench-run --worker`: reads a WorkerSpec on stdin, streams messages on
+// stdout. Returns the process exit code.
+int worker_main();
+
+// "cpu", "cuda", "cuda:N" or "auto", checked against this LibTorch build.
+// Returns the device to use; throws ConfigError when it is not available.
+std::string resolve_device(const std::string& requested);
+std::string torch_version();
+
+}  // namespace genbench

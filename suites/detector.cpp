@@ -1,0 +1,47 @@
+#include "suites/detector.h"
+
+#include <cmath>
+
+namespace genbench {
+
+static std::map<std::string, std::unique_ptr<Detector>>& detectors() {
+  static std::map<std::string, std::unique_ptr<Detector>> all;
+  return all;
+}
+
+bool register_detector(std::unique_ptr<Detector> detector) {
+  auto name = detector->suite();
+  return detectors().emplace(name, std::move(detector)).second;
+}
+
+const Detector* find_detector(const std::string& suite) {
+  auto it = detectors().find(suite);
+  return it == detectors().end() ? nullptr : it->second.get();
+}
+
+template <typename Pred>
+static std::optional<int64_t> first_step(const RunRecord& run, const std::string& metric, Pred pred) {
+  const auto* values = run.metric(metric);
+  if (!values) return std::nullopt;
+  for (size_t i = 0; i < values->size(); ++i)
+    if (pred((*values)[i])) return run.steps[i];
+  return std::nullopt;
+}
+
+std::optional<int64_t> first_step_below(const RunRecord& run, const std::string& metric, double threshold) {
+  return first_step(run, metric, [&](double v) { return v < threshold; });
+}
+
+std::optional<int64_t> first_step_at_least(const RunRecord& run, const std::string& metric, double threshold) {
+  return first_step(run, metric, [&](double v) { return v >= threshold; });
+}
+
+std::optional<double> final_value(const RunRecord& run, const std::string& metric) {
+  const auto* values = run.metric(metric);
+  if (!values) return std::nullopt;
+  for (auto it = values->rbegin(); it != values->rend(); ++it)
+    if (std::isfinite(*it)) return *it;
+  return std::nullopt;
+}
+
+}  // namespace genbench
