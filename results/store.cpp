@@ -193,7 +193,7 @@ std::string config_text(const Params& params) {
 // ---- writer -------------------------------------------------------------------
 
 struct ResultsWriter::Impl {
-  H5::H5File file;
+  std::unique_ptr<H5::H5File> file;  // H5File is not assignable: built in place
 };
 
 static H5::FileAccPropList in_memory() {
@@ -207,10 +207,10 @@ ResultsWriter::ResultsWriter(const std::string& path, const AttrMap& root_attrs,
     : impl_(std::make_unique<Impl>()), path_(path) {
   H5::Exception::dontPrint();
   guarded(path_, "/", "cannot create", [&] {
-    impl_->file = H5::H5File(path_, H5F_ACC_TRUNC, H5::FileCreatPropList::DEFAULT, in_memory());
-    for (const auto& [k, v] : root_attrs) write_attr(impl_->file, k, v);
-    write_attr(impl_->file, "schema_version", kSchemaVersion);
-    auto g = impl_->file.createGroup("/plan");
+    impl_->file = std::make_unique<H5::H5File>(path_, H5F_ACC_TRUNC, H5::FileCreatPropList::DEFAULT, in_memory());
+    for (const auto& [k, v] : root_attrs) write_attr(*impl_->file, k, v);
+    write_attr(*impl_->file, "schema_version", kSchemaVersion);
+    auto g = impl_->file->createGroup("/plan");
     std::vector<std::string> ids, points;
     std::vector<uint64_t> seeds;
     for (const auto& p : plan) ids.push_back(p.id), points.push_back(p.point), seeds.push_back(p.seed);
@@ -219,8 +219,8 @@ ResultsWriter::ResultsWriter(const std::string& path, const AttrMap& root_attrs,
     hsize_t n = seeds.size();
     auto ds = g.createDataSet("seed", H5::PredType::NATIVE_UINT64, H5::DataSpace(1, &n));
     if (n) ds.write(seeds.data(), H5::PredType::NATIVE_UINT64);
-    impl_->file.createGroup("/runs");
-    impl_->file.createGroup("/summary");
+    impl_->file->createGroup("/runs");
+    impl_->file->createGroup("/summary");
   });
   commit();
 }
@@ -229,15 +229,15 @@ ResultsWriter::ResultsWriter(const std::string& path) : impl_(std::make_unique<I
   H5::Exception::dontPrint();
   if (access(path.c_str(), R_OK) != 0) throw ResultsError(path + ": cannot open: " + std::strerror(errno));
   guarded(path_, "/", "cannot open for resume", [&] {
-    impl_->file = H5::H5File(path_, H5F_ACC_RDWR, H5::FileCreatPropList::DEFAULT, in_memory());
+    impl_->file = std::make_unique<H5::H5File>(path_, H5F_ACC_RDWR, H5::FileCreatPropList::DEFAULT, in_memory());
   });
-  auto root = guarded(path_, "/", "cannot read attributes", [&] { return read_attrs(impl_->file); });
+  auto root = guarded(path_, "/", "cannot read attributes", [&] { return read_attrs(*impl_->file); });
   auto version = int_attr(root, "schema_version", -1);
   if (version != kSchemaVersion)
     throw ResultsError(path_ + ": /: schema_version is " + std::to_string(version) + ", expected " +
                        std::to_string(kSchemaVersion));
   guarded(path_, "/runs", "cannot list runs", [&] {
-    auto runs = impl_->file.openGroup("/runs");
+    auto runs = impl_->file->openGroup("/runs");
     for (hsize_t i = 0; i < runs.getNumObjs(); ++i) finished_.insert(runs.getObjnameByIdx(i));
   });
 }
@@ -248,7 +248,7 @@ void ResultsWriter::add_run(const RunRecord& run) {
   auto where = "/runs/" + run.id;
   if (finished_.count(run.id)) throw ResultsError(path_ + ": " + where + ": run is already in the file");
   guarded(path_, where, "cannot write run", [&] {
-    auto g = impl_->file.createGroup(where);
+    auto g = impl_->file->createGroup(where);
     write_attr(g, "run_id", run.id);
     write_attr(g, "index", run.index);
     write_attr(g, "task", run.task);
@@ -280,13 +280,13 @@ void ResultsWriter::add_run(const RunRecord& run) {
 
 void ResultsWriter::set_root_attrs(const AttrMap& attrs) {
   guarded(path_, "/", "cannot write attributes", [&] {
-    for (const auto& [k, v] : attrs) write_attr(impl_->file, k, v);
+    for (const auto& [k, v] : attrs) write_attr(*impl_->file, k, v);
   });
 }
 
 void ResultsWriter::set_root_summaries(const std::map<std::string, double>& summaries) {
   guarded(path_, "/summary", "cannot write summaries", [&] {
-    auto g = impl_->file.openGroup("/summary");
+    auto g = impl_->file->openGroup("/summary");
     for (const auto& [k, v] : summaries) write_attr(g, k, v);
   });
 }
@@ -294,7 +294,7 @@ void ResultsWriter::set_root_summaries(const std::map<std::string, double>& summ
 void ResultsWriter::commit() {
   std::vector<char> image;
   guarded(path_, "/", "cannot build the file image", [&] {
-    auto id = impl_->file.getId();
+    auto id = impl_->file->getId();
     if (H5Fflush(id, H5F_SCOPE_GLOBAL) < 0) throw H5::FileIException("commit", "H5Fflush failed");
     auto size = H5Fget_file_image(id, nullptr, 0);
     if (size < 0) throw H5::FileIException("commit", "H5Fget_file_image failed");
@@ -349,7 +349,8 @@ ResultsFile read_results(const std::string& path) {
   ResultsFile out;
   out.path = path;
   if (access(path.c_str(), R_OK) != 0) throw ResultsError(path + ": cannot open: " + std::strerror(errno));
-  H5::H5File file = guarded(path, "/", "not an HDF5 file", [&] { return H5::H5File(path, H5F_ACC_RDONLY); });
+  auto owned = guarded(path, "/", "not an HDF5 file", [&] { return std::make_unique<H5::H5File>(path, H5F_ACC_RDONLY); });
+  const H5::H5File& file = *owned;
   out.root = guarded(path, "/", "cannot read attributes", [&] { return read_attrs(file); });
   auto version = int_attr(out.root, "schema_version", -1);
   if (version != kSchemaVersion)

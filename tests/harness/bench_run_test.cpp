@@ -1,0 +1,238 @@
+// bench-run end to end: the real binary, real worker processes, real files.
+#include <signal.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <thread>
+
+#include "results/store.h"
+#include "support.h"
+
+using namespace genbench;
+using test::bench_run;
+
+namespace {
+
+// Every trajectory value of every run, bit for bit (NaN equals NaN).
+void require_identical_runs(const ResultsFile& a, const ResultsFile& b) {
+  REQUIRE(a.runs.size() == b.runs.size());
+  for (size_t i = 0; i < a.runs.size(); ++i) {
+    const auto &x = a.runs[i], &y = b.runs[i];
+    CAPTURE(x.id, x.point);
+    REQUIRE(x.id == y.id);
+    CHECK(x.status == y.status);
+    CHECK(x.steps == y.steps);
+    REQUIRE(x.metrics.size() == y.metrics.size());
+    for (const auto& [name, values] : x.metrics) {
+      const auto& other = y.metrics.at(name);
+      REQUIRE(values.size() == other.size());
+      CHECK(std::memcmp(values.data(), other.data(), values.size() * sizeof(double)) == 0);
+    }
+    CHECK(x.summaries == y.summaries);
+  }
+}
+
+// Waits until the file holds at least n runs (or the process ended).
+void wait_for_runs(const std::string& path, size_t n) {
+  for (int i = 0; i < 600; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    try {
+      if (test::exists(path) && read_results(path).runs.size() >= n) return;
+    } catch (const ResultsError&) {
+    }
+  }
+  FAIL("timed out waiting for " << n << " runs in " << path);
+}
+
+const char* kSlowSuite =
+    "suite: slow\n"
+    "task: selftest\n"
+    "defaults: {steps: 120, sleep_ms: 3}\n"
+    "sweep: {grid: {step_std: [0.5, 1, 2, 4]}, seeds: 2}\n"
+    "log_every: 5\n";
+
+}  // namespace
+
+TEST_CASE("bad input exits 2 with one clear line and writes nothing", "[cli]") {
+  test::TempDir dir;
+  auto suite = dir.file("s.yaml");
+  auto out = dir.file("out.h5");
+  struct Case {
+    std::string yaml;
+    std::vector<std::string> extra;
+    std::string message;
+  };
+  auto c = GENERATE(values<Case>({  // SUITE stands for the suite file's path
+      {"suite: s\ntask: selftest\ndefaults: {steps: ten}\n", {},
+       "SUITE:3:19: defaults.steps: expected int, found string 'ten'"},
+      {"suite: s\ntask: nope\n", {}, "SUITE:2:7: task: unknown task 'nope'; known tasks: matrix_sensing, selftest"},
+      {"suite: s\ntask: selftest\n", {"--tier", "ci"}, "SUITE: --tier: unknown tier 'ci'; the suite has no tiers"},
+      {"suite: s\ntask: selftest\n", {"--set", "steps=1.5"}, "--set: steps: expected int, found float 1.5"},
+      {"suite: s\ntask: selftest\n", {"--jobs", "0"}, "bench-run: --jobs: expected a number from 1 to 1024, found '0'"},
+      {"suite: s\ntask: selftest\n", {"--device", "tpu"}, "--device: cannot read 'tpu': expected cpu, cuda, cuda:N or auto"},
+  }));
+  test::write_file(suite, c.yaml);
+  std::vector<std::string> args{suite, "--out", out};
+  args.insert(args.end(), c.extra.begin(), c.extra.end());
+  auto r = bench_run(args);
+  CAPTURE(c.yaml, r.err);
+  CHECK(r.exit_code == 2);
+  auto message = c.message.rfind("SUITE", 0) == 0 ? suite + c.message.substr(5) : c.message;
+  CHECK(r.err.substr(0, r.err.find('\n')) == message);
+  CHECK_FALSE(test::exists(out));
+}
+
+TEST_CASE("a missing suite file or option is named", "[cli]") {
+  auto r = bench_run({"/no/such/suite.yaml"});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err == "/no/such/suite.yaml: cannot open suite file\n");
+  r = bench_run({"--bogus"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::StartsWith("bench-run: unknown option --bogus\n\nusage: bench-run SUITE.yaml"));
+}
+
+TEST_CASE("dry runs, --list and --describe print and write nothing", "[cli]") {
+  test::TempDir dir;
+  auto r = bench_run({test::source_path("configs/matrix_sensing.yaml"), "--tier", "smoke", "--dry-run", "--out",
+                      dir.file("o.h5")});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("exact_k2 k=2") && Catch::Contains("overparam_k30 k=30") && Catch::EndsWith("2 runs\n"));
+  CHECK_FALSE(test::exists(dir.file("o.h5")));
+
+  r = bench_run({"--list", test::source_path("configs")});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("matrix_sensing.yaml") && Catch::Contains("ci*") && Catch::Contains("selftest"));
+
+  r = bench_run({"--describe", "matrix_sensing"});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("optimizer") && Catch::Contains("gd|scaledgd|l1_subgradient") &&
+                        Catch::Contains("init_scale"));
+  r = bench_run({"--describe", "matrix_sensin"});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.err, Catch::StartsWith("bench-run: unknown task 'matrix_sensin' (did you mean 'matrix_sensing'?)"));
+}
+
+TEST_CASE("the same config and seed give bit-identical trajectories whatever --jobs is", "[cli][determinism]") {
+  test::TempDir dir;
+  test::write_file(dir.file("s.yaml"),
+                   "suite: det\ntask: matrix_sensing\ndefaults: {steps: 300}\n"
+                   "sweep: {grid: {k: [2, 30], optimizer: [gd, scaledgd]}, seeds: 2}\n");
+  auto one = bench_run({dir.file("s.yaml"), "--jobs", "1", "--out", dir.file("j1.h5")});
+  auto two = bench_run({dir.file("s.yaml"), "--jobs", "2", "--out", dir.file("j2.h5")});
+  REQUIRE(one.exit_code == 0);
+  REQUIRE(two.exit_code == 0);
+  auto a = read_results(dir.file("j1.h5")), b = read_results(dir.file("j2.h5"));
+  REQUIRE(a.runs.size() == 8);
+  require_identical_runs(a, b);
+  CHECK(std::get<int64_t>(a.root.at("jobs")) == 1);
+  CHECK(std::get<int64_t>(b.root.at("jobs")) == 2);
+}
+
+TEST_CASE("a failing, diverging or crashing run ends itself, not the sweep", "[cli]") {
+  test::TempDir dir;
+  test::write_file(dir.file("s.yaml"),
+                   "suite: faults\ntask: selftest\ndefaults: {steps: 50}\nlog_every: 5\n"
+                   "sweep:\n  points:\n    - {name: fails, fail_at: 20}\n    - {name: diverges, nan_at: 31}\n"
+                   "    - {name: crashes, crash_at: 10}\n    - {name: fine}\n");
+  auto r = bench_run({dir.file("s.yaml"), "--jobs", "2", "--out", dir.file("o.h5")});
+  CHECK(r.exit_code == 1);  // a run failed
+  auto f = read_results(dir.file("o.h5"));
+  REQUIRE(f.runs.size() == 4);
+  CHECK(f.root_string("status") == "complete");
+
+  const auto& fails = f.runs[0];
+  CHECK(fails.status == "failed");
+  CHECK(fails.error == "selftest: failing at step 20 as asked");
+  CHECK(fails.last_good_step == 15);
+  CHECK(fails.steps == std::vector<int64_t>{0, 5, 10, 15});
+
+  const auto& diverges = f.runs[1];
+  CHECK(diverges.status == "diverged");
+  CHECK(diverges.error == "metric 'loss' is nan at step 35");
+  CHECK(diverges.last_good_step == 30);
+  REQUIRE(diverges.steps.back() == 35);  // the row that diverged is kept
+  CHECK(std::isnan(diverges.metrics.at("loss").back()));
+
+  const auto& crashes = f.runs[2];
+  CHECK(crashes.status == "failed");
+  CHECK_THAT(crashes.error, Catch::StartsWith("worker killed by signal 6 (Aborted)"));
+  CHECK(crashes.steps.empty());  // it crashed before its first flush
+
+  CHECK(f.runs[3].status == "ok");
+  CHECK(f.runs[3].steps.back() == 50);
+  CHECK_THAT(r.err, Catch::Contains("failing at step 20") && Catch::Contains("1 ok, 2 failed, 1 diverged"));
+}
+
+TEST_CASE("kill -9 mid-sweep, then --resume, gives the uninterrupted file", "[cli][resume]") {
+  test::TempDir dir;
+  auto suite = dir.file("s.yaml");
+  test::write_file(suite, kSlowSuite);
+  auto full = bench_run({suite, "--jobs", "2", "--out", dir.file("full.h5")});
+  REQUIRE(full.exit_code == 0);
+
+  auto path = dir.file("killed.h5");
+  pid_t pid = test::bench_run_async({suite, "--jobs", "2", "--out", path}, dir.path());
+  wait_for_runs(path, 2);
+  kill(-pid, SIGKILL);  // bench-run and its workers, as a power cut would
+  CHECK(test::wait_exit(pid) == 128 + SIGKILL);
+
+  auto partial = read_results(path);
+  CAPTURE(partial.runs.size());
+  REQUIRE(partial.runs.size() >= 2);
+  REQUIRE(partial.runs.size() < 8);
+  CHECK(partial.root_string("status") == "running");
+  CHECK(partial.missing().size() == 8 - partial.runs.size());
+
+  auto resumed = bench_run({"--resume", path, "--jobs", "2"});
+  CAPTURE(resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK_THAT(resumed.err, Catch::Contains("(" + std::to_string(partial.runs.size()) + " already done)"));
+  auto a = read_results(dir.file("full.h5")), b = read_results(path);
+  CHECK(b.root_string("status") == "complete");
+  CHECK(std::get<int64_t>(b.root.at("resume_count")) == 1);
+  REQUIRE(b.plan.size() == a.plan.size());
+  for (size_t i = 0; i < a.plan.size(); ++i) CHECK(a.plan[i].id == b.plan[i].id);
+  require_identical_runs(a, b);
+}
+
+TEST_CASE("Ctrl-C stops cleanly, keeps finished runs and says how to resume", "[cli][resume]") {
+  test::TempDir dir;
+  auto suite = dir.file("s.yaml");
+  test::write_file(suite, kSlowSuite);
+  auto path = dir.file("int.h5");
+  pid_t pid = test::bench_run_async({suite, "--jobs", "2", "--out", path}, dir.path());
+  wait_for_runs(path, 1);
+  kill(-pid, SIGINT);  // the terminal sends it to the whole process group
+  CHECK(test::wait_exit(pid) == 130);
+  auto err = test::read_file(dir.file("err"));
+  CHECK_THAT(err, Catch::Contains("interrupted; finish with: bench-run --resume " + path));
+  auto f = read_results(path);
+  CHECK(f.root_string("status") == "interrupted");
+  REQUIRE(f.runs.size() >= 1);
+  REQUIRE(f.runs.size() < 8);
+  for (const auto& r : f.runs) CHECK(r.status == "ok");  // an interrupted run is not a finished one
+
+  auto resumed = bench_run({"--resume", path});
+  REQUIRE(resumed.exit_code == 0);
+  CHECK(read_results(path).runs.size() == 8);
+}
+
+TEST_CASE("a full disk stops the sweep with a clear error and keeps what was committed", "[cli]") {
+  test::TempDir dir;
+  test::write_file(dir.file("s.yaml"),
+                   "suite: big\ntask: selftest\ndefaults: {steps: 4000}\nlog_every: 1\nsweep: {seeds: 6}\n");
+  auto path = dir.file("o.h5");
+  test::RunOptions limited;
+  limited.max_file_bytes = 200 * 1024;  // about three runs' worth
+  auto r = bench_run({dir.file("s.yaml"), "--jobs", "1", "--out", path}, limited);
+  CAPTURE(r.err);
+  CHECK(r.exit_code == 1);
+  CHECK_THAT(r.err, Catch::Contains(path + ": cannot write " + path + ".tmp: File too large (the last committed file is intact)"));
+  auto f = read_results(path);
+  CHECK(f.runs.size() >= 1);
+  CHECK(f.runs.size() < 6);
+  for (const auto& run : f.runs) CHECK(run.steps.size() == 4001);
+}

@@ -1,0 +1,156 @@
+// Suite files: parsing, validation messages, sweep expansion and run ids.
+#include <catch2/catch.hpp>
+
+#include "harness/suite.h"
+#include "support.h"
+
+using namespace genbench;
+
+namespace {
+
+const char* kHeader = "suite: t\ntask: selftest\n";
+
+std::vector<RunSpec> runs_of(const std::string& yaml, const ExpandOptions& options = {}) {
+  return expand(parse_suite(yaml, "t.yaml"), options);
+}
+
+}  // namespace
+
+TEST_CASE("the shipped suites parse and expand", "[suite]") {
+  auto suite = load_suite(test::source_path("configs/matrix_sensing.yaml"));
+  CHECK(suite.task == "matrix_sensing");
+  CHECK(suite.default_tier == "ci");
+  CHECK(expand(suite, {}).size() == 30);  // 10 points x 3 seeds
+  CHECK(expand(suite, {"smoke", {}, {}}).size() == 2);
+  CHECK(expand(suite, {"full", {}, {}}).size() == 72);  // 2 x 3 x 2 grid x 2 zip x 3 seeds
+  for (const auto& run : expand(suite, {"smoke", {}, {}})) CHECK(run.params.get_int("steps") == 200);
+}
+
+TEST_CASE("malformed suites fail with file:line:col: key: message", "[suite]") {
+  struct Case {
+    const char* yaml;
+    const char* message;
+  };
+  auto c = GENERATE(values<Case>({
+      {"suite: t\ntask: selftest\ntires: {}\n", "t.yaml:3:1: tires: unknown key (did you mean 'tiers'?)"},
+      {"suite: t\n", "t.yaml:1:1: task: missing required key"},
+      {"suite: t\ntask: selftst\n",
+       "t.yaml:2:7: task: unknown task 'selftst' (did you mean 'selftest'?); known tasks: matrix_sensing, selftest"},
+      {"suite: t\ntask: selftest\ndefaults: {steps: 1.5}\n", "t.yaml:3:19: defaults.steps: expected int, found float 1.5"},
+      {"suite: t\ntask: selftest\ndefaults: {steps: -3}\n", "t.yaml:3:19: defaults.steps: must be >= 0, found -3"},
+      {"suite: t\ntask: selftest\ndefaults: {step: 3}\n",
+       "t.yaml:3:12: defaults.step: unknown parameter of task 'selftest' (did you mean 'steps'?)"},
+      {"suite: t\ntask: selftest\nsweep:\n  grid: {steps: []}\n",
+       "t.yaml:4:17: sweep.grid.steps: empty list: a sweep axis needs at least one value"},
+      {"suite: t\ntask: selftest\nsweep:\n  grid: {steps: 3}\n",
+       "t.yaml:4:17: sweep.grid.steps: expected a list of int, found int 3"},
+      {"suite: t\ntask: selftest\nsweep:\n  zip: {steps: [1, 2], sleep_ms: [1]}\n",
+       "t.yaml:4:34: sweep.zip.sleep_ms: zip lists must have equal lengths: 1 here, 2 for 'steps'"},
+      {"suite: t\ntask: selftest\nsweep:\n  seeds: []\n",
+       "t.yaml:4:10: sweep.seeds: empty list: a sweep needs at least one seed"},
+      {"suite: t\ntask: selftest\nsweep:\n  seed: [1]\n",
+       "t.yaml:4:3: sweep.seed: unknown sweep key (did you mean 'seeds'?)"},
+      {"suite: t\ntask: selftest\nsweep:\n  points: [{name: a, stepz: 3}]\n",
+       "t.yaml:4:22: sweep.points[0].stepz: unknown parameter of task 'selftest' (did you mean 'steps'?)"},
+      {"suite: t\ntask: selftest\ndefaults: {steps: 3\n", "t.yaml:4:1: syntax: end of map flow not found"},
+      {"suite: t\ntask: matrix_sensing\ndefaults: {optimizer: adam}\n",
+       "t.yaml:3:23: defaults.optimizer: expected one of gd|scaledgd|l1_subgradient, found 'adam'"},
+      {"suite: t\ntask: matrix_sensing\ndefaults: {eigenvalues: [1, x]}\n",
+       "t.yaml:3:29: defaults.eigenvalues: expected a float in the list, found string 'x'"},
+      {"suite: t\ntask: matrix_sensing\ndefaults: {r: 3, eigenvalues: [1, 0.5]}\n",
+       "t.yaml: sweep: run (defaults): eigenvalues has 2 values but r is 3"},
+      {"suite: t\ntask: selftest\ntiers: {ci: {steps: 2}}\ndefault_tier: smoke\n",
+       "t.yaml:4:15: default_tier: no tier named 'smoke' under 'tiers'"},
+      {"suite: t\ntask: selftest\ntiers: {ci: {stepss: 2}}\n",
+       "t.yaml:3:14: tiers.ci.stepss: unknown parameter of task 'selftest' (did you mean 'steps'?)"},
+      {"- a\n- b\n", "t.yaml:1:1: (top level): expected a map, found a list"},
+  }));
+  CAPTURE(c.yaml);
+  REQUIRE_THROWS_WITH(parse_suite(c.yaml, "t.yaml"), c.message);
+}
+
+TEST_CASE("sweeps expand points x grid x zip x seeds", "[suite]") {
+  SECTION("grid is cartesian, last axis fastest; zip pairs; seeds innermost") {
+    auto runs = runs_of(std::string(kHeader) +
+                        "sweep:\n  grid: {steps: [1, 2], sleep_ms: [0, 1, 2]}\n"
+                        "  zip: {fail_at: [-1, 5], nan_at: [-1, 6]}\n  seeds: [0, 7]\n");
+    REQUIRE(runs.size() == 2 * 3 * 2 * 2);
+    CHECK(runs[0].point == "steps=1 sleep_ms=0 fail_at=-1 nan_at=-1");
+    CHECK(runs[0].seed == 0);
+    CHECK(runs[1].seed == 7);
+    CHECK(runs[2].point == "steps=1 sleep_ms=0 fail_at=5 nan_at=6");
+    CHECK(runs[4].point == "steps=1 sleep_ms=1 fail_at=-1 nan_at=-1");
+    CHECK(runs.back().point == "steps=2 sleep_ms=2 fail_at=5 nan_at=6");
+    for (size_t i = 0; i < runs.size(); ++i) CHECK(runs[i].index == static_cast<int64_t>(i));
+  }
+  SECTION("points merge over the defaults and carry their name") {
+    auto runs = runs_of(std::string(kHeader) +
+                        "defaults: {steps: 9, step_std: 2}\nsweep:\n  points: [{name: a}, {name: b, steps: 4}]\n");
+    REQUIRE(runs.size() == 2);
+    CHECK(runs[0].point == "a");
+    CHECK(runs[0].params.get_int("steps") == 9);
+    CHECK(runs[1].point == "b steps=4");
+    CHECK(runs[1].params.get_int("steps") == 4);
+    CHECK(runs[1].params.get_float("step_std") == 2.0);
+    CHECK(runs[1].params.get_int("sleep_ms") == 0);  // the task's default
+  }
+  SECTION("a tier overrides defaults; its sweep replaces the suite's") {
+    auto yaml = std::string(kHeader) +
+                "defaults: {steps: 9}\nsweep: {grid: {sleep_ms: [0, 1]}, seeds: 3}\n"
+                "tiers:\n  small: {steps: 2, seeds: [5]}\n  other: {sweep: {points: [{fail_at: 1}]}}\n";
+    auto small = runs_of(yaml, {"small", {}, {}});
+    REQUIRE(small.size() == 2);
+    CHECK(small[0].params.get_int("steps") == 2);
+    CHECK(small[0].seed == 5);
+    auto other = runs_of(yaml, {"other", {}, {}});
+    REQUIRE(other.size() == 3);  // the suite's seeds, the tier's point, no grid
+    CHECK(other[0].point == "fail_at=1");
+    CHECK(runs_of(yaml).size() == 6);
+    REQUIRE_THROWS_WITH(runs_of(yaml, {"big", {}, {}}), "t.yaml: --tier: unknown tier 'big'; known tiers: other, small");
+  }
+  SECTION("--set overrides the defaults, checked like the file") {
+    auto runs = runs_of(std::string(kHeader) + "defaults: {steps: 9}\n", {"", {"steps=4", "step_std=1e-1"}, {}});
+    CHECK(runs[0].params.get_int("steps") == 4);
+    CHECK(runs[0].params.get_float("step_std") == 0.1);
+    REQUIRE_THROWS_WITH(runs_of(kHeader, {"", {"steps=x"}, {}}), "--set: steps: expected int, found string 'x'");
+    REQUIRE_THROWS_WITH(runs_of(kHeader, {"", {"stepz=1"}, {}}),
+                        "--set: stepz: unknown parameter of task 'selftest' (did you mean 'steps'?)");
+    REQUIRE_THROWS_WITH(runs_of(kHeader, {"", {"steps"}, {}}), "--set: cannot read 'steps': expected key=value");
+  }
+  SECTION("--filter keeps the runs where every expression holds") {
+    auto yaml = std::string(kHeader) + "sweep: {grid: {steps: [1, 2, 3]}, seeds: 2}\n";
+    CHECK(runs_of(yaml, {"", {}, {"steps>=2"}}).size() == 4);
+    CHECK(runs_of(yaml, {"", {}, {"steps!=2", "seed=1"}}).size() == 2);
+    REQUIRE_THROWS_WITH(runs_of(yaml, {"", {}, {"steps>5"}}), "t.yaml: sweep: expands to no runs after --filter");
+    REQUIRE_THROWS_WITH(runs_of(yaml, {"", {}, {"stesp=1"}}), "--filter: stesp: unknown key (did you mean 'steps'?)");
+  }
+  SECTION("two points that resolve to the same run are an error") {
+    REQUIRE_THROWS_WITH(runs_of(std::string(kHeader) + "sweep: {points: [{name: a, steps: 100}, {name: b}]}\n"),
+                        "t.yaml: sweep: points 'a steps=100' and 'b' resolve to the same run (seed 0)");
+  }
+}
+
+TEST_CASE("run ids depend on the resolved config and seed only", "[suite]") {
+  auto id = [](const std::string& defaults, uint64_t seed = 0) {
+    return runs_of("suite: t\ntask: matrix_sensing\ndefaults: " + defaults + "\nsweep: {seeds: [" +
+                   std::to_string(seed) + "]}\n")[0]
+        .id;
+  };
+  auto base = id("{lr: 0.05, init_scale: 0.001}");
+  CHECK(base.size() == 16);
+  CHECK(id("{init_scale: 0.001, lr: 0.05}") == base);  // key order
+  CHECK(id("{lr: 5.0e-2, init_scale: 1e-3}") == base);  // number spelling
+  CHECK(id("{lr: 0.050, init_scale: 0.0010}") == base);
+  CHECK(id("{}") == base);  // the task's defaults are the same values
+  CHECK(id("{lr: 0.05, init_scale: 0.001}", 1) != base);
+  CHECK(id("{lr: 0.051}") != base);
+  // Pinned: changing the hash or the canonical form orphans every stored baseline.
+  CHECK(run_id("task=x;a=1;log_every=10;seed=0") == "095ba3fd041cd2f2");
+  CHECK(canonical_config("selftest", Params(), 10, 3) == "task=selftest;log_every=10;seed=3");
+}
+
+TEST_CASE("nearest_name suggests only close names", "[suite]") {
+  CHECK(nearest_name("tiers", {"tiers", "task"}) == "tiers");
+  CHECK(nearest_name("tires", {"suite", "tiers"}) == "tiers");
+  CHECK(nearest_name("zzzzzz", {"suite", "tiers"}).empty());
+}

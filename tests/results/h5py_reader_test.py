@@ -1,0 +1,71 @@
+"""Reads a file bench-run wrote, with h5py, exactly as results/SCHEMA.md tells
+an analyst to. If the schema drifts from its documentation, this fails.
+
+usage: /usr/bin/python3 h5py_reader_test.py SOURCE_DIR   (BENCH_RUN in the environment)
+"""
+import os
+import subprocess
+import sys
+import tempfile
+
+import h5py
+import numpy as np
+
+
+def main():
+    source = sys.argv[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "smoke.h5")
+        subprocess.run([os.environ["BENCH_RUN"], os.path.join(source, "configs/matrix_sensing.yaml"),
+                        "--tier", "smoke", "--out", path], check=True, capture_output=True)
+        with h5py.File(path, "r") as f:
+            check(f)
+    print("1 passed, 0 failed")
+
+
+def check(f):
+    root = f.attrs
+    assert root["schema_version"] == 1
+    for key in ["genbench_version", "git_commit", "command_line", "suite", "suite_file", "suite_text", "tier",
+                "host", "cpu_model", "torch_version", "hdf5_version", "device", "start_time", "end_time", "status"]:
+        assert isinstance(root[key], str), key
+    assert root["suite"] == "matrix_sensing" and root["tier"] == "smoke" and root["status"] == "complete"
+    assert root["threads_per_run"] == 1 and root["jobs"] >= 1 and root["runs_planned"] == 2
+    assert isinstance(root["git_dirty"], np.bool_)
+    assert "suite: matrix_sensing" in root["suite_text"]
+
+    plan_ids = [s.decode() if isinstance(s, bytes) else s for s in f["plan/run_id"][:]]
+    assert len(plan_ids) == 2 and len(f["plan/point"]) == 2 and f["plan/seed"].dtype == np.uint64
+
+    runs = f["runs"]
+    assert sorted(runs.keys()) == sorted(plan_ids)
+    for run_id, run in runs.items():
+        a = run.attrs
+        assert a["run_id"] == run_id and a["status"] == "ok" and a["error"] == ""
+        assert a["task"] == "matrix_sensing" and a["seed"] == 0 and a["log_every"] == 10
+        assert a["wall_time_s"] > 0 and a["steps_per_s"] > 0 and a["last_good_step"] == 200
+        assert a["point"].startswith(("exact_k2", "overparam_k30"))
+
+        config = run["config"].attrs
+        assert config["steps"] == 200 and config["d"] == 30 and config["optimizer"] == "gd"
+        assert isinstance(config["lr"], np.floating) and isinstance(config["d"], np.integer)
+        assert isinstance(config["eigenvalues"], np.ndarray)
+        assert "steps: 200\n" in a["config"]
+
+        m = run["metrics"]
+        step = m["step"][:]
+        assert step.dtype == np.int64 and step[0] == 0 and step[-1] == 200 and np.all(np.diff(step) > 0)
+        for name in ["train_loss", "rel_error", "sv_1", "sv_2"]:
+            d = m[name]
+            assert d.dtype == np.float64 and d.shape == step.shape, name
+            assert d.chunks is not None and d.maxshape == (None,), name  # chunked, extendible
+        assert np.all(np.isfinite(m["rel_error"][:]))
+        assert m["rel_error"][-1] < m["rel_error"][0]
+
+        s = run["summary"].attrs
+        assert s["eigenvalue_1"] == 1.0 and s["eigenvalue_2"] == 0.5
+        assert np.isclose(s["final_rel_error"], m["rel_error"][-1])
+
+
+if __name__ == "__main__":
+    main()

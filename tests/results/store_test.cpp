@@ -1,0 +1,169 @@
+// The HDF5 store: round trips, resume, error messages, and crash safety
+// under kill -9 at random moments.
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <random>
+
+#include "results/store.h"
+#include "support.h"
+
+using namespace genbench;
+
+namespace {
+
+RunRecord make_run(const std::string& id, int64_t index, size_t rows) {
+  RunRecord r;
+  r.id = id;
+  r.index = index;
+  r.task = "selftest";
+  r.seed = static_cast<uint64_t>(index);
+  r.point = "p" + std::to_string(index);
+  r.status = "ok";
+  r.wall_time_s = 0.5;
+  r.steps_per_s = 200;
+  r.device = "cpu";
+  r.log_every = 10;
+  r.params.set("n", int64_t{7});
+  r.params.set("lr", 0.125);
+  r.params.set("flag", true);
+  r.params.set("opt", std::string("gd"));
+  r.params.set("eig", std::vector<double>{1.0, 0.5});
+  for (size_t i = 0; i < rows; ++i) {
+    r.steps.push_back(static_cast<int64_t>(i * 10));
+    r.metrics["loss"].push_back(1.0 / (1.0 + static_cast<double>(i) + static_cast<double>(index)));
+    r.metrics["acc"].push_back(i == 1 ? std::nan("") : static_cast<double>(i));
+  }
+  r.summaries["best"] = 0.25;
+  return r;
+}
+
+std::vector<PlannedRun> plan_of(int n) {
+  std::vector<PlannedRun> plan;
+  for (int i = 0; i < n; ++i) plan.push_back({"run" + std::to_string(i), "p" + std::to_string(i), static_cast<uint64_t>(i)});
+  return plan;
+}
+
+void require_same_run(const RunRecord& a, const RunRecord& b) {
+  CHECK(a.id == b.id);
+  CHECK(a.index == b.index);
+  CHECK(a.status == b.status);
+  CHECK(a.steps == b.steps);
+  REQUIRE(a.metrics.size() == b.metrics.size());
+  for (const auto& [name, values] : a.metrics) {
+    const auto& other = b.metrics.at(name);
+    REQUIRE(values.size() == other.size());
+    for (size_t i = 0; i < values.size(); ++i)
+      CHECK((values[i] == other[i] || (std::isnan(values[i]) && std::isnan(other[i]))));
+  }
+  CHECK(a.summaries == b.summaries);
+}
+
+}  // namespace
+
+TEST_CASE("a results file round-trips runs, config types and provenance", "[results]") {
+  test::TempDir dir;
+  auto path = dir.file("r.h5");
+  {
+    ResultsWriter w(path, {{"suite", std::string("s")}, {"jobs", int64_t{2}}}, plan_of(3));
+    w.add_run(make_run("run1", 1, 5));
+    w.add_run(make_run("run0", 0, 0));  // a run that logged nothing is still a run
+    w.set_root_summaries({{"peak", 3.5}});
+    w.commit();
+  }
+  auto f = read_results(path);
+  CHECK(f.root_string("suite") == "s");
+  CHECK(std::get<int64_t>(f.root.at("jobs")) == 2);
+  CHECK(std::get<int64_t>(f.root.at("schema_version")) == kSchemaVersion);
+  REQUIRE(f.plan.size() == 3);
+  CHECK(f.plan[2].point == "p2");
+  REQUIRE(f.runs.size() == 2);
+  CHECK(f.runs[0].id == "run0");  // ordered by plan index, not by finish order
+  require_same_run(f.runs[1], make_run("run1", 1, 5));
+  const auto& p = f.runs[1].params;
+  CHECK(p.get_int("n") == 7);
+  CHECK(p.get_float("lr") == 0.125);
+  CHECK(p.get_bool("flag"));
+  CHECK(p.get_string("opt") == "gd");
+  CHECK(p.get_float_list("eig") == std::vector<double>{1.0, 0.5});
+  CHECK(f.summaries.at("peak") == 3.5);
+  REQUIRE(f.missing().size() == 1);
+  CHECK(f.missing()[0].id == "run2");
+  CHECK_FALSE(test::exists(path + ".tmp"));
+}
+
+TEST_CASE("a resumed writer keeps what was there and adds runs", "[results]") {
+  test::TempDir dir;
+  auto path = dir.file("r.h5");
+  {
+    ResultsWriter w(path, {}, plan_of(2));
+    w.add_run(make_run("run0", 0, 4));
+    w.commit();
+  }
+  {
+    ResultsWriter w(path);
+    CHECK(w.finished_ids() == std::set<std::string>{"run0"});
+    REQUIRE_THROWS_WITH(w.add_run(make_run("run0", 0, 4)), path + ": /runs/run0: run is already in the file");
+    w.add_run(make_run("run1", 1, 4));
+    w.commit();
+  }
+  auto f = read_results(path);
+  REQUIRE(f.runs.size() == 2);
+  require_same_run(f.runs[0], make_run("run0", 0, 4));
+  CHECK(f.missing().empty());
+}
+
+TEST_CASE("unreadable results fail with the file and the reason", "[results]") {
+  test::TempDir dir;
+  SECTION("missing file") {
+    REQUIRE_THROWS_WITH(read_results(dir.file("nope.h5")), dir.file("nope.h5") + ": cannot open: No such file or directory");
+  }
+  SECTION("not HDF5") {
+    test::write_file(dir.file("x.h5"), "hello");
+    REQUIRE_THROWS_WITH(read_results(dir.file("x.h5")), Catch::StartsWith(dir.file("x.h5") + ": /: not an HDF5 file"));
+  }
+  SECTION("another schema version") {
+    { ResultsWriter w(dir.file("v.h5"), {}, {}); }
+    ResultsWriter w(dir.file("v.h5"));  // the writer stamps its own version: forge another
+    w.set_root_attrs({{"schema_version", int64_t{99}}});
+    w.commit();
+    REQUIRE_THROWS_WITH(read_results(dir.file("v.h5")), dir.file("v.h5") + ": /: schema_version is 99, expected 1");
+  }
+  SECTION("a directory that cannot be written") {
+    REQUIRE_THROWS_WITH(ResultsWriter(dir.file("no/such/dir/r.h5"), {}, {}),
+                        Catch::StartsWith(dir.file("no/such/dir/r.h5") + ": cannot create"));
+  }
+}
+
+TEST_CASE("kill -9 at any moment leaves a file with every committed run intact", "[results][slow]") {
+  test::TempDir dir;
+  auto path = dir.file("r.h5");
+  std::mt19937 rng(12345);
+  for (int trial = 0; trial < 8; ++trial) {
+    CAPTURE(trial);
+    pid_t pid = fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {  // a writer that commits as fast as it can, forever
+      try {
+        ResultsWriter w(path, {}, plan_of(1000));
+        for (int i = 0;; ++i) {
+          w.add_run(make_run("run" + std::to_string(i), i, 300));
+          w.commit();
+        }
+      } catch (...) {
+        _exit(1);
+      }
+    }
+    usleep(std::uniform_int_distribution<int>(50000, 300000)(rng));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+    REQUIRE(WIFSIGNALED(status));
+    auto f = read_results(path);  // must open
+    for (const auto& r : f.runs) require_same_run(r, make_run(r.id, r.index, 300));
+    for (size_t i = 0; i < f.runs.size(); ++i) CHECK(f.runs[i].id == "run" + std::to_string(i));
+  }
+}

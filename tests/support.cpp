@@ -1,0 +1,93 @@
+#include "support.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace genbench::test {
+
+TempDir::TempDir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "genbench-test-XXXXXX").string();
+  if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  if (!out) throw std::runtime_error("cannot write " + path);
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return buf.str();
+}
+
+bool exists(const std::string& path) { return std::filesystem::exists(path); }
+
+std::string source_path(const std::string& relative) { return std::string(SOURCE_DIR) + "/" + relative; }
+
+static pid_t spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err,
+                   const RunOptions& options) {
+  std::vector<char*> argv;
+  std::string exe = BENCH_RUN;
+  argv.push_back(exe.data());
+  std::vector<std::string> copy = args;
+  for (auto& a : copy) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(o, 1);
+    dup2(e, 2);
+    int null = open("/dev/null", O_RDONLY);
+    dup2(null, 0);
+    setpgid(0, 0);  // its own group: a test's signals reach bench-run and its workers only
+    if (options.max_file_bytes >= 0) {
+      rlimit lim{static_cast<rlim_t>(options.max_file_bytes), static_cast<rlim_t>(options.max_file_bytes)};
+      setrlimit(RLIMIT_FSIZE, &lim);
+      signal(SIGXFSZ, SIG_IGN);  // a write past the limit then fails with EFBIG, like ENOSPC
+    }
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+int wait_exit(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+Outcome bench_run(const std::vector<std::string>& args, const RunOptions& options) {
+  TempDir dir;
+  Outcome o;
+  o.exit_code = wait_exit(spawn(args, dir.file("out"), dir.file("err"), options));
+  o.out = read_file(dir.file("out"));
+  o.err = read_file(dir.file("err"));
+  return o;
+}
+
+pid_t bench_run_async(const std::vector<std::string>& args, const std::string& dir) {
+  return spawn(args, dir + "/out", dir + "/err", {});
+}
+
+}  // namespace genbench::test

@@ -1,0 +1,45 @@
+// Helpers shared by the tests: temporary directories, files, and running
+// the real bench-run binary.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+namespace genbench::test {
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+void write_file(const std::string& path, const std::string& text);
+std::string read_file(const std::string& path);
+bool exists(const std::string& path);
+
+struct Outcome {
+  int exit_code = -1;  // 128 + signal when killed
+  std::string out, err;
+};
+
+struct RunOptions {
+  long max_file_bytes = -1;  // RLIMIT_FSIZE for the process: a "full disk"
+};
+
+// Runs bench-run with args and waits for it.
+Outcome bench_run(const std::vector<std::string>& args, const RunOptions& options = {});
+// Starts bench-run in the background (output to files in `dir`); returns its pid.
+pid_t bench_run_async(const std::vector<std::string>& args, const std::string& dir);
+// Waits for a background bench-run; returns its exit code (128 + signal).
+int wait_exit(pid_t pid);
+
+std::string source_path(const std::string& relative);  // a file of the source tree
+
+}  // namespace genbench::test
