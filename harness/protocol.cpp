@@ -121,6 +121,13 @@ bool Decoder::next(Message& out) {
   return true;
 }
 
+std::string encode_frame(const std::string& text) {
+  std::string out;
+  auto n = static_cast<uint32_t>(text.size());
+  put(out, &n, sizeof n);
+  return out + text;
+}
+
 std::string encode_spec(const WorkerSpec& spec) {
   YAML::Emitter out;
   out << YAML::BeginMap;

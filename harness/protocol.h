@@ -1,7 +1,8 @@
 // The wire format between bench-run and its worker processes.
 //
 // The parent writes a run's spec (text) to the worker's stdin; the worker
-// answers on its stdout with framed binary messages: [type u8][size u32][payload].
+// answers on its stdout with framed binary messages: [type u8][size u32][payload],
+// the last of a run being End. Then the worker waits for the next spec.
 // Doubles travel as their 8 bytes, so trajectories arrive bit for bit.
 #pragma once
 
@@ -61,5 +62,8 @@ struct WorkerSpec {
 };
 std::string encode_spec(const WorkerSpec& spec);
 WorkerSpec decode_spec(const std::string& text);  // throws ConfigError
+// Specs travel on the worker's stdin as [size u32][text]; a worker runs one
+// spec after another until its stdin ends.
+std::string encode_frame(const std::string& text);
 
 }  // namespace genbench

@@ -31,14 +31,16 @@ extern "C" void on_interrupt(int) {
   }
 }
 
+// A worker process and the run it is doing, if any. Workers are reused for
+// run after run: starting one costs ~0.5 s of LibTorch loading.
 struct Worker {
-  const RunSpec* spec = nullptr;
   pid_t pid = -1;
-  int out_fd = -1, err_fd = -1;
+  int in_fd = -1, out_fd = -1, err_fd = -1;
   Decoder decoder;
+  std::string err_tail;           // the last bytes of the worker's stderr
+  const RunSpec* run = nullptr;   // the run in progress; nullptr when idle
   RunRecord record;
-  std::string err_tail;  // the last bytes of the worker's stderr
-  bool ended = false;    // got the End message
+  bool ended = false;             // got the run's End message
   std::string protocol_error;
 };
 
@@ -55,8 +57,7 @@ std::vector<std::string> worker_env(int64_t threads) {
   return env;
 }
 
-std::unique_ptr<Worker> spawn(const RunSpec& run, const SchedulerOptions& options,
-                              const std::vector<std::string>& env) {
+std::unique_ptr<Worker> spawn(const SchedulerOptions& options, const std::vector<std::string>& env) {
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC))
     throw std::runtime_error(std::string("cannot create pipes for a worker: ") + strerror(errno));
@@ -82,19 +83,20 @@ std::unique_ptr<Worker> spawn(const RunSpec& run, const SchedulerOptions& option
   close(in[0]);
   close(out[1]);
   close(err[1]);
-  WorkerSpec ws{run, options.device, options.threads};
-  auto text = encode_spec(ws);
-  // The spec is far below the pipe's buffer; a dead worker shows as EPIPE here
-  // and as a failed run below.
-  (void)!::write(in[1], text.data(), text.size());
-  close(in[1]);
-
   auto w = std::make_unique<Worker>();
-  w->spec = &run;
   w->pid = pid;
+  w->in_fd = in[1];
   w->out_fd = out[0];
   w->err_fd = err[0];
-  auto& r = w->record;
+  return w;
+}
+
+void assign(Worker& w, const RunSpec& run, const SchedulerOptions& options) {
+  w.run = &run;
+  w.ended = false;
+  w.err_tail.clear();
+  w.record = RunRecord{};
+  auto& r = w.record;
   r.id = run.id;
   r.index = run.index;
   r.task = run.task;
@@ -103,13 +105,22 @@ std::unique_ptr<Worker> spawn(const RunSpec& run, const SchedulerOptions& option
   r.params = run.params;
   r.log_every = run.log_every;
   r.device = options.device;
-  return w;
+  auto frame = encode_frame(encode_spec({run, options.device, options.threads}));
+  // The worker is idle and its stdin pipe empty, so this small write does not
+  // block; a dead worker shows as EPIPE here and as a failed run below.
+  (void)!::write(w.in_fd, frame.data(), frame.size());
+}
+
+void close_fd(int& fd) {
+  if (fd >= 0) close(fd);
+  fd = -1;
 }
 
 void consume(Worker& w) {
   Message m;
   try {
     while (w.decoder.next(m)) {
+      if (!w.run) throw std::runtime_error("message while no run was assigned");
       switch (m.type) {
         case Message::Log: append_row(w.record, m.step, m.metrics); break;
         case Message::Summary: w.record.summaries[m.key] = m.value; break;
@@ -135,8 +146,7 @@ void drain(Worker& w, int& fd) {
   auto n = ::read(fd, buf, sizeof buf);
   if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
   if (n <= 0) {
-    close(fd);
-    fd = -1;
+    close_fd(fd);
     return;
   }
   if (&fd == &w.out_fd) {
@@ -184,13 +194,33 @@ void append_row(RunRecord& run, int64_t step, const std::vector<std::pair<std::s
 bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options,
              const std::function<void(RunRecord&&)>& on_finished, Progress& progress) {
   const auto env = worker_env(options.threads);
-  std::vector<std::unique_ptr<Worker>> active;
+  std::vector<std::unique_ptr<Worker>> workers;
   size_t next = 0;
   bool stopping = false, killed = false;
   std::exception_ptr aborted;
 
   auto stop_all = [&](int sig) {
-    for (auto& w : active) kill(w->pid, sig);
+    for (auto& w : workers) kill(w->pid, sig);
+  };
+  // A run ended (End message, or its worker died): report it and free the worker.
+  auto finish = [&](Worker& w) {
+    auto& r = w.record;
+    if (r.status == "interrupted") {
+      progress.interrupted(*w.run);
+    } else {
+      r.steps_per_s = r.wall_time_s > 0 && !r.steps.empty() ? r.steps.back() / r.wall_time_s : 0;
+      progress.finished(r);
+      if (!aborted) {
+        try {
+          on_finished(std::move(r));
+        } catch (...) {
+          aborted = std::current_exception();
+          stopping = true;
+          stop_all(SIGTERM);
+        }
+      }
+    }
+    w.run = nullptr;
   };
 
   while (true) {
@@ -202,16 +232,23 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options,
       killed = true;
       stop_all(SIGKILL);
     }
-    while (!stopping && static_cast<int>(active.size()) < options.jobs && next < runs.size()) {
-      active.push_back(spawn(runs[next], options, env));
-      progress.started(runs[next]);
-      ++next;
+    for (auto& w : workers)
+      if (!w->run && w->in_fd >= 0 && !stopping && next < runs.size()) {
+        assign(*w, runs[next], options);
+        progress.started(runs[next++]);
+      }
+    while (!stopping && static_cast<int>(workers.size()) < options.jobs && next < runs.size()) {
+      workers.push_back(spawn(options, env));
+      assign(*workers.back(), runs[next], options);
+      progress.started(runs[next++]);
     }
-    if (active.empty()) break;
+    for (auto& w : workers)  // nothing more to do: end of input lets an idle worker exit
+      if (!w->run && (stopping || next == runs.size())) close_fd(w->in_fd);
+    if (workers.empty()) break;
 
     std::vector<pollfd> fds;
     if (g_wake[0] >= 0) fds.push_back({g_wake[0], POLLIN, 0});
-    for (auto& w : active) {
+    for (auto& w : workers) {
       if (w->out_fd >= 0) fds.push_back({w->out_fd, POLLIN, 0});
       if (w->err_fd >= 0) fds.push_back({w->err_fd, POLLIN, 0});
     }
@@ -224,48 +261,33 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options,
     }
     for (const auto& p : fds) {
       if (!(p.revents & (POLLIN | POLLHUP | POLLERR)) || p.fd == g_wake[0]) continue;
-      for (auto& w : active) {
+      for (auto& w : workers) {
         if (p.fd == w->out_fd) drain(*w, w->out_fd);
         else if (p.fd == w->err_fd) drain(*w, w->err_fd);
       }
     }
 
-    for (auto it = active.begin(); it != active.end();) {
+    for (auto it = workers.begin(); it != workers.end();) {
       Worker& w = **it;
+      if (w.run && w.ended && w.protocol_error.empty()) finish(w);
       if (w.out_fd >= 0 || w.err_fd >= 0) {
         ++it;
         continue;
       }
-      int status = 0;
+      int status = 0;  // the worker is gone
       while (waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
       }
-      auto& r = w.record;
-      if (!w.protocol_error.empty()) {
-        r.status = "failed";
-        r.error = "bad output from worker: " + w.protocol_error;
-      } else if (!w.ended) {
+      close_fd(w.in_fd);
+      if (w.run) {  // it died in the middle of a run
+        auto& r = w.record;
         r.status = stopping ? "interrupted" : "failed";
-        r.error = describe_exit(status);
+        r.error = w.protocol_error.empty() ? describe_exit(status) : "bad output from worker: " + w.protocol_error;
         auto tail = w.err_tail;
         while (!tail.empty() && (tail.back() == '\n' || tail.back() == ' ')) tail.pop_back();
         if (!tail.empty()) r.error += "; its last output: " + tail;
+        finish(w);
       }
-      if (r.status == "interrupted") {
-        progress.interrupted(*w.spec);
-      } else {
-        r.steps_per_s = r.wall_time_s > 0 && !r.steps.empty() ? r.steps.back() / r.wall_time_s : 0;
-        progress.finished(r);
-        if (!aborted) {
-          try {
-            on_finished(std::move(r));
-          } catch (...) {
-            aborted = std::current_exception();
-            stopping = true;
-            stop_all(SIGTERM);
-          }
-        }
-      }
-      it = active.erase(it);
+      it = workers.erase(it);
     }
     progress.tick();
   }

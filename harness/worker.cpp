@@ -103,6 +103,18 @@ std::string torch_version() {
          std::to_string(TORCH_VERSION_PATCH);
 }
 
+static bool read_exact(int fd, void* dst, size_t size) {
+  auto* p = static_cast<char*>(dst);
+  while (size > 0) {
+    auto n = ::read(fd, p, size);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    p += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
 int worker_main() {
   // The protocol owns the real stdout; anything else printed goes to stderr,
   // which the parent keeps for the error message of a crashed run.
@@ -111,24 +123,34 @@ int worker_main() {
   std::signal(SIGINT, SIG_IGN);  // the parent decides; it sends SIGTERM
   std::signal(SIGTERM, on_terminate);
 
-  std::stringstream text;
-  text << std::cin.rdbuf();
-  EncodingSink sink([&](const std::string& bytes) {
-    if (!write_all(out_fd, bytes)) _exit(3);  // the parent is gone
-  });
-  RunOutcome outcome;
-  std::string device;
-  try {
-    auto spec = decode_spec(text.str());
-    torch::set_num_threads(static_cast<int>(spec.threads));
-    device = resolve_device(spec.device);
-    RunContext ctx{spec.run.params, spec.run.seed, device, spec.run.log_every, g_stop};
-    outcome = run_task(*find_task(spec.run.task), ctx, sink);
-  } catch (const std::exception& e) {
-    outcome.status = "failed";
-    outcome.error = e.what();
+  for (;;) {  // one run per spec, until the parent closes our stdin
+    uint32_t size = 0;
+    std::string text;
+    if (!read_exact(STDIN_FILENO, &size, sizeof size)) break;
+    text.resize(size);
+    if (!read_exact(STDIN_FILENO, text.data(), size)) break;
+
+    EncodingSink sink([&](const std::string& bytes) {
+      if (!write_all(out_fd, bytes)) _exit(3);  // the parent is gone
+    });
+    RunOutcome outcome;
+    std::string device;
+    try {
+      auto spec = decode_spec(text);
+      torch::set_num_threads(static_cast<int>(spec.threads));
+      device = resolve_device(spec.device);
+      // Runs share this process one after another: seeding the global
+      // generator too keeps a task that draws from it (module init) a
+      // function of its own seed, whichever runs came before.
+      torch::manual_seed(spec.run.seed);
+      RunContext ctx{spec.run.params, spec.run.seed, device, spec.run.log_every, g_stop};
+      outcome = run_task(*find_task(spec.run.task), ctx, sink);
+    } catch (const std::exception& e) {
+      outcome.status = "failed";
+      outcome.error = e.what();
+    }
+    sink.finish(outcome, device);
   }
-  sink.finish(outcome, device);
   ::close(out_fd);
   return 0;
 }

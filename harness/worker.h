@@ -44,8 +44,8 @@ class EncodingSink : public MetricSink {
   int64_t last_good_step_ = -1;
 };
 
-// `bench-run --worker`: reads a WorkerSpec on stdin, streams messages on
-// stdout. Returns the process exit code.
+// `bench-run --worker`: reads framed WorkerSpecs on stdin, one run after
+// another, and streams each run's messages on stdout. Returns the exit code.
 int worker_main();
 
 // "cpu", "cuda", "cuda:N" or "auto", checked against this LibTorch build.

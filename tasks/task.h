@@ -25,7 +25,8 @@ namespace genbench {
 
 struct RunContext {
   const Params& params;           // resolved and validated for this run
-  uint64_t seed;                  // every random draw of the run comes from it
+  uint64_t seed;                  // every random draw of the run comes from it; LibTorch's
+                                  // global generator is also seeded with it before the run
   std::string device;             // "cpu", "cuda", "cuda:1"
   int64_t log_every;              // log metrics every this many steps (and at the first and last)
   const std::atomic<bool>& stop;  // set on Ctrl-C: finish the step, return
