@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <iostream>
 #include <sstream>
@@ -167,25 +168,43 @@ std::string short_number(double v) {
   return buf;
 }
 
-// The readable result: one line per run with the detector's headline numbers.
+// The readable result: one line per sweep point, the detector's headline
+// numbers as medians over seeds (every run's own values are in the file).
 void print_results(const ResultsFile& file, const Detector* detector) {
   auto keys = detector ? detector->headline() : std::vector<std::string>{};
-  size_t point_w = 5;
-  for (const auto& r : file.runs) point_w = std::max(point_w, r.point.size());
-  point_w = std::min<size_t>(point_w, 48);
-  std::printf("\n%-*s %4s %-8s", static_cast<int>(point_w), "point", "seed", "status");
-  for (const auto& k : keys) std::printf(" %*s", static_cast<int>(std::max<size_t>(10, k.size())), k.c_str());
-  std::printf("\n");
+  std::vector<std::string> points;  // in plan order
+  std::map<std::string, std::vector<const RunRecord*>> by_point;
   for (const auto& r : file.runs) {
-    std::printf("%-*s %4llu %-8s", static_cast<int>(point_w), r.point.substr(0, point_w).c_str(),
-                static_cast<unsigned long long>(r.seed), r.status.c_str());
+    if (!by_point.count(r.point)) points.push_back(r.point);
+    by_point[r.point].push_back(&r);
+  }
+  size_t point_w = 5;
+  for (const auto& p : points) point_w = std::max(point_w, p.size());
+  std::printf("\n%-*s %7s", static_cast<int>(point_w), "point", "ok/runs");
+  for (const auto& k : keys) std::printf("  %*s", static_cast<int>(std::max<size_t>(9, k.size())), k.c_str());
+  std::printf("\n");
+  for (const auto& p : points) {
+    const auto& runs = by_point[p];
+    size_t ok = 0;
+    for (const auto* r : runs) ok += r->status == "ok";
+    std::printf("%-*s %3zu/%-3zu", static_cast<int>(point_w), p.c_str(), ok, runs.size());
     for (const auto& k : keys) {
-      auto it = r.summaries.find(k);
-      std::printf(" %*s", static_cast<int>(std::max<size_t>(10, k.size())),
-                  it == r.summaries.end() ? "-" : short_number(it->second).c_str());
+      std::vector<double> values;
+      for (const auto* r : runs)
+        if (auto it = r->summaries.find(k); it != r->summaries.end()) values.push_back(it->second);
+      std::string cell = "-";
+      if (!values.empty()) {
+        std::sort(values.begin(), values.end());
+        cell = short_number(values[values.size() / 2]);
+        if (values.size() < runs.size()) cell += " (" + std::to_string(values.size()) + "/" + std::to_string(runs.size()) + ")";
+      }
+      std::printf("  %*s", static_cast<int>(std::max<size_t>(9, k.size())), cell.c_str());
     }
     std::printf("\n");
   }
+  if (!keys.empty()) std::printf("(medians over seeds; '-': not reached; (n/m): reached in n of m runs)\n");
+  for (const auto& r : file.runs)
+    if (r.status != "ok") std::printf("%s seed %llu %s: %s\n", r.point.c_str(), static_cast<unsigned long long>(r.seed), r.status.c_str(), r.error.c_str());
   auto missing = file.missing();
   if (!missing.empty()) std::printf("%zu planned runs are not in the file (interrupted?)\n", missing.size());
 }
@@ -307,6 +326,7 @@ int run_suite(const Options& o, int argc, char** argv) {
   std::printf("%s (%s%s): %zu of %zu runs in %s\n", suite.suite.c_str(), suite.task.c_str(),
               tier.empty() ? "" : (", tier " + tier).c_str(), file.runs.size(), file.plan.size(), out_path.c_str());
   print_results(file, detector);
+  if (!suite.description.empty()) std::printf("\n%s", suite.description.c_str());
   if (!complete) {
     std::fprintf(stderr, "bench-run: interrupted; finish with: bench-run --resume %s\n", out_path.c_str());
     return 130;

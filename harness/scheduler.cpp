@@ -281,6 +281,7 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options,
       if (w.run) {  // it died in the middle of a run
         auto& r = w.record;
         r.status = stopping ? "interrupted" : "failed";
+        r.last_good_step = r.steps.empty() ? -1 : r.steps.back();  // rows that arrived were checked
         r.error = w.protocol_error.empty() ? describe_exit(status) : "bad output from worker: " + w.protocol_error;
         auto tail = w.err_tail;
         while (!tail.empty() && (tail.back() == '\n' || tail.back() == ' ')) tail.pop_back();

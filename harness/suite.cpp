@@ -493,20 +493,21 @@ std::vector<RunSpec> expand(const SuiteSpec& suite, const ExpandOptions& options
     for (size_t g = 0; g < grid_size; ++g) {
       for (size_t z = 0; z < zip_size; ++z) {
         Params params = base;
+        // The label says what varies: a named point stands for its own values.
         std::string label = point.name;
-        auto add = [&](const std::string& k, const ParamValue& v) {
+        auto add = [&](const std::string& k, const ParamValue& v, bool show) {
           params.set(k, v);
-          label += (label.empty() ? "" : " ") + k + "=" + format_value(v);
+          if (show) label += (label.empty() ? "" : " ") + k + "=" + format_value(v);
         };
-        for (const auto& [k, v] : point.values) add(k, v);
+        for (const auto& [k, v] : point.values) add(k, v, point.name.empty());
         size_t rest = g;  // odometer over the grid, last axis fastest
         std::vector<size_t> pick(grid.size());
         for (size_t a = grid.size(); a-- > 0;) {
           pick[a] = rest % grid[a].second.size();
           rest /= grid[a].second.size();
         }
-        for (size_t a = 0; a < grid.size(); ++a) add(grid[a].first, grid[a].second[pick[a]]);
-        for (const auto& [k, values] : zip) add(k, values[z]);
+        for (size_t a = 0; a < grid.size(); ++a) add(grid[a].first, grid[a].second[pick[a]], true);
+        for (const auto& [k, values] : zip) add(k, values[z], true);
         if (auto err = task->check(params); !err.empty())
           throw ConfigError(suite.file + ": sweep: run " + (label.empty() ? "(defaults)" : label) +
                             (tier_name.empty() ? "" : " in tier '" + tier_name + "'") + ": " + err);

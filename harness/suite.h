@@ -81,7 +81,7 @@ struct RunSpec {
   std::string task;
   Params params;
   uint64_t seed = 0;
-  std::string point;  // "name k=2 init_scale=0.001": what varies in the sweep
+  std::string point;  // what varies: "name" for a named point, plus grid and zip values ("k=2 lr=0.1")
   int64_t log_every = 10;
 };
 

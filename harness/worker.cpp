@@ -51,9 +51,11 @@ void EncodingSink::finish(const RunOutcome& outcome, const std::string& device) 
 }
 
 void EncodingSink::maybe_flush(bool force) {
-  if (force || enc_.bytes().size() >= (1u << 16)) {
+  auto now = std::chrono::steady_clock::now();
+  if (force || enc_.bytes().size() >= (1u << 16) || now - last_flush_ >= std::chrono::seconds(1)) {
     flush_(enc_.bytes());
     enc_.clear();
+    last_flush_ = now;
   }
 }
 

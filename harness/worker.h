@@ -2,6 +2,7 @@
 // part of the harness that touches LibTorch (threads, device, versions).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -26,8 +27,9 @@ struct DivergedError : std::runtime_error {
 RunOutcome run_task(const Task& task, const RunContext& ctx, MetricSink& sink);
 
 // A sink for run_task that checks every row (finite values, increasing
-// steps) and encodes it; `flush` is called with the bytes when enough have
-// gathered. Used by the worker process and by in-process benchmarks.
+// steps) and encodes it; `flush` is called with the bytes when 64 KB have
+// gathered or a second has passed, so a run that crashes still leaves most
+// of its trajectory. Used by the worker process and by in-process benchmarks.
 class EncodingSink : public MetricSink {
  public:
   explicit EncodingSink(std::function<void(const std::string&)> flush) : flush_(std::move(flush)) {}
@@ -39,6 +41,7 @@ class EncodingSink : public MetricSink {
  private:
   void maybe_flush(bool force);
   std::function<void(const std::string&)> flush_;
+  std::chrono::steady_clock::time_point last_flush_ = std::chrono::steady_clock::now();
   Encoder enc_;
   int64_t last_step_ = -1;
   int64_t last_good_step_ = -1;

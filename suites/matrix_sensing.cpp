@@ -11,7 +11,8 @@ class MatrixSensingDetector : public Detector {
   std::string suite() const override { return "matrix_sensing"; }
 
   std::vector<std::string> headline() const override {
-    return {"final_rel_error", "final_train_loss", "steps_to_rel_error_1e-2", "decades_per_1k_steps"};
+    return {"final_rel_error", "steps_to_rel_error_1e-2", "steps_to_rel_error_1e-8", "decades_per_1k_steps",
+            "rel_error_when_fit"};
   }
 
   std::map<std::string, double> analyse(const RunRecord& run) const override {

@@ -89,7 +89,7 @@ TEST_CASE("sweeps expand points x grid x zip x seeds", "[suite]") {
     REQUIRE(runs.size() == 2);
     CHECK(runs[0].point == "a");
     CHECK(runs[0].params.get_int("steps") == 9);
-    CHECK(runs[1].point == "b steps=4");
+    CHECK(runs[1].point == "b");  // a named point stands for its values
     CHECK(runs[1].params.get_int("steps") == 4);
     CHECK(runs[1].params.get_float("step_std") == 2.0);
     CHECK(runs[1].params.get_int("sleep_ms") == 0);  // the task's default
@@ -126,7 +126,7 @@ TEST_CASE("sweeps expand points x grid x zip x seeds", "[suite]") {
   }
   SECTION("two points that resolve to the same run are an error") {
     REQUIRE_THROWS_WITH(runs_of(std::string(kHeader) + "sweep: {points: [{name: a, steps: 100}, {name: b}]}\n"),
-                        "t.yaml: sweep: points 'a steps=100' and 'b' resolve to the same run (seed 0)");
+                        "t.yaml: sweep: points 'a' and 'b' resolve to the same run (seed 0)");
   }
 }
 
