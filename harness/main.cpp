@@ -38,7 +38,7 @@ const char* kUsage =
     "       bench-run --describe TASK     a task's parameters\n"
     "\n"
     "  --tier T        a tier of the suite (smoke, ci, full...); default: the suite's default_tier\n"
-    "  --set k=v       override a default parameter (repeatable)\n"
+    "  --set k=v       set a parameter in every run, over the file's values (repeatable)\n"
     "  --filter expr   keep runs where expr holds: k=2, seed<2, optimizer!=gd, point=name (repeatable)\n"
     "  --dry-run       print the expanded run table and exit\n"
     "  --jobs N        runs side by side, one process each (default: the number of cores)\n"

@@ -447,6 +447,7 @@ std::vector<RunSpec> expand(const SuiteSpec& suite, const ExpandOptions& options
   Params base = default_params(specs);
   overlay(base, suite.defaults);
   if (tier) overlay(base, tier->overrides);
+  ValueMap sets;  // applied last: the command line wins over the file
   for (const auto& set : options.sets) {
     auto eq = set.find('=');
     if (eq == std::string::npos || eq == 0)
@@ -460,7 +461,7 @@ std::vector<RunSpec> expand(const SuiteSpec& suite, const ExpandOptions& options
       throw ConfigError("--set: " + key + ": unknown parameter of task '" + suite.task + "'" +
                         (near.empty() ? "" : " (did you mean '" + near + "'?)"));
     }
-    base.set(key, parse_value_text(set.substr(eq + 1), *spec, "--set"));
+    sets[key] = parse_value_text(set.substr(eq + 1), *spec, "--set");
   }
 
   std::vector<Filter> filters;
@@ -508,6 +509,7 @@ std::vector<RunSpec> expand(const SuiteSpec& suite, const ExpandOptions& options
         }
         for (size_t a = 0; a < grid.size(); ++a) add(grid[a].first, grid[a].second[pick[a]], true);
         for (const auto& [k, values] : zip) add(k, values[z], true);
+        overlay(params, sets);
         if (auto err = task->check(params); !err.empty())
           throw ConfigError(suite.file + ": sweep: run " + (label.empty() ? "(defaults)" : label) +
                             (tier_name.empty() ? "" : " in tier '" + tier_name + "'") + ": " + err);

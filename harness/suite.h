@@ -16,7 +16,7 @@
 //   threads: 1                       # LibTorch/OpenBLAS threads per run
 //
 // Runs = points x grid x zip x seeds, each resolved over
-// task defaults < suite defaults < tier < --set < point < grid < zip.
+// task defaults < suite defaults < tier < point < grid < zip < --set.
 // Every error is a ConfigError "file:line:col: key: message".
 #pragma once
 
@@ -87,7 +87,7 @@ struct RunSpec {
 
 struct ExpandOptions {
   std::string tier;                  // empty: the suite's default_tier (or none)
-  std::vector<std::string> sets;     // "key=value" overrides of the defaults
+  std::vector<std::string> sets;     // "key=value": wins over every value in the file
   std::vector<std::string> filters;  // "key=value", "key<value"...; all must hold
 };
 

@@ -108,10 +108,13 @@ TEST_CASE("sweeps expand points x grid x zip x seeds", "[suite]") {
     CHECK(runs_of(yaml).size() == 6);
     REQUIRE_THROWS_WITH(runs_of(yaml, {"big", {}, {}}), "t.yaml: --tier: unknown tier 'big'; known tiers: other, small");
   }
-  SECTION("--set overrides the defaults, checked like the file") {
-    auto runs = runs_of(std::string(kHeader) + "defaults: {steps: 9}\n", {"", {"steps=4", "step_std=1e-1"}, {}});
+  SECTION("--set wins over every value in the file, checked like the file") {
+    auto runs = runs_of(std::string(kHeader) + "defaults: {steps: 9}\nsweep: {points: [{name: a, steps: 7}, {name: b, sleep_ms: 1}]}\n",
+                        {"", {"steps=4", "step_std=1e-1"}, {}});
+    REQUIRE(runs.size() == 2);
     CHECK(runs[0].params.get_int("steps") == 4);
     CHECK(runs[0].params.get_float("step_std") == 0.1);
+    CHECK(runs[1].params.get_int("steps") == 4);
     REQUIRE_THROWS_WITH(runs_of(kHeader, {"", {"steps=x"}, {}}), "--set: steps: expected int, found string 'x'");
     REQUIRE_THROWS_WITH(runs_of(kHeader, {"", {"stepz=1"}, {}}),
                         "--set: stepz: unknown parameter of task 'selftest' (did you mean 'steps'?)");
