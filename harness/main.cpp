@@ -32,7 +32,7 @@ namespace {
 
 const char* kUsage =
     "usage: bench-run SUITE.yaml [--tier T] [--set key=value ...] [--filter expr ...] [--dry-run]\n"
-    "                 [--jobs N] [--device cpu|cuda|cuda:i|auto] [--out FILE]\n"
+    "                 [--jobs N] [--device cpu|cuda|cuda:i|auto] [--out FILE] [--checkpoint S]\n"
     "       bench-run --resume FILE [--jobs N] [--device D]   finish an interrupted run\n"
     "       bench-run --list [DIR]        suites in DIR (default configs/) and the tasks\n"
     "       bench-run --describe TASK     a task's parameters\n"
@@ -43,13 +43,15 @@ const char* kUsage =
     "  --dry-run       print the expanded run table and exit\n"
     "  --jobs N        runs side by side, one process each (default: the number of cores)\n"
     "  --device D      cpu, cuda, cuda:i or auto (default cpu)\n"
-    "  --out FILE      results file (default results/<suite>-<tier>-<UTC time>.h5)\n";
+    "  --out FILE      results file (default results/<suite>-<tier>-<UTC time>.h5)\n"
+    "  --checkpoint S  write the runs in progress to the file every S seconds (default 5)\n";
 
 struct Options {
   std::string suite_path, tier, out, resume, device = "cpu";
   std::vector<std::string> sets, filters;
   bool dry_run = false;
   int jobs = 0;
+  double checkpoint_s = 5;
 };
 
 struct UsageError : std::runtime_error {
@@ -71,6 +73,12 @@ Options parse_args(int argc, char** argv) {
     else if (a == "--out") o.out = value(i, a);
     else if (a == "--resume") o.resume = value(i, a);
     else if (a == "--device") o.device = value(i, a);
+    else if (a == "--checkpoint") {
+      auto v = value(i, a);
+      char* end = nullptr;
+      o.checkpoint_s = std::strtod(v.c_str(), &end);
+      if (*end || !(o.checkpoint_s > 0)) throw UsageError("--checkpoint: expected seconds > 0, found '" + v + "'");
+    }
     else if (a == "--jobs") {
       auto v = value(i, a);
       char* end = nullptr;
@@ -303,12 +311,19 @@ int run_suite(const Options& o, int argc, char** argv) {
   bool complete = false;
   std::string write_error;
   try {
-    complete = run_all(todo, sched, [&](RunRecord&& run) {
+    SweepCallbacks callbacks;
+    callbacks.finished = [&](RunRecord&& run) {
       if (detector)
         for (const auto& [k, v] : detector->analyse(run)) run.summaries[k] = v;
       writer->add_run(run);
       writer->commit();  // durable before the next run is reported
-    }, progress);
+    };
+    callbacks.checkpoint = [&](const std::vector<const RunRecord*>& running) {
+      writer->set_partial(running);
+      writer->commit();
+    };
+    callbacks.checkpoint_every_s = o.checkpoint_s;
+    complete = run_all(todo, sched, callbacks, progress);
   } catch (const ResultsError& e) {
     write_error = e.what();
   }

@@ -191,16 +191,28 @@ void append_row(RunRecord& run, int64_t step, const std::vector<std::pair<std::s
   for (auto& [name, column] : run.metrics) column.resize(n, std::nan(""));  // not logged in this row
 }
 
-bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options,
-             const std::function<void(RunRecord&&)>& on_finished, Progress& progress) {
+bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, const SweepCallbacks& callbacks,
+             Progress& progress) {
   const auto env = worker_env(options.threads);
   std::vector<std::unique_ptr<Worker>> workers;
   size_t next = 0;
   bool stopping = false, killed = false;
   std::exception_ptr aborted;
+  auto last_checkpoint = std::chrono::steady_clock::now();
+  bool news = false;  // rows arrived since the last checkpoint
 
   auto stop_all = [&](int sig) {
     for (auto& w : workers) kill(w->pid, sig);
+  };
+  auto guarded = [&](const std::function<void()>& callback) {
+    if (aborted) return;
+    try {
+      callback();
+    } catch (...) {
+      aborted = std::current_exception();
+      stopping = true;
+      stop_all(SIGTERM);
+    }
   };
   // A run ended (End message, or its worker died): report it and free the worker.
   auto finish = [&](Worker& w) {
@@ -210,15 +222,7 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options,
     } else {
       r.steps_per_s = r.wall_time_s > 0 && !r.steps.empty() ? r.steps.back() / r.wall_time_s : 0;
       progress.finished(r);
-      if (!aborted) {
-        try {
-          on_finished(std::move(r));
-        } catch (...) {
-          aborted = std::current_exception();
-          stopping = true;
-          stop_all(SIGTERM);
-        }
-      }
+      guarded([&] { callbacks.finished(std::move(r)); });
     }
     w.run = nullptr;
   };
@@ -262,7 +266,7 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options,
     for (const auto& p : fds) {
       if (!(p.revents & (POLLIN | POLLHUP | POLLERR)) || p.fd == g_wake[0]) continue;
       for (auto& w : workers) {
-        if (p.fd == w->out_fd) drain(*w, w->out_fd);
+        if (p.fd == w->out_fd) drain(*w, w->out_fd), news = true;
         else if (p.fd == w->err_fd) drain(*w, w->err_fd);
       }
     }
@@ -289,6 +293,16 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options,
         finish(w);
       }
       it = workers.erase(it);
+    }
+    auto now = std::chrono::steady_clock::now();
+    if (callbacks.checkpoint && news && !stopping &&
+        std::chrono::duration<double>(now - last_checkpoint).count() >= callbacks.checkpoint_every_s) {
+      std::vector<const RunRecord*> running;
+      for (auto& w : workers)
+        if (w->run) running.push_back(&w->record);
+      guarded([&] { callbacks.checkpoint(running); });
+      last_checkpoint = now;
+      news = false;
     }
     progress.tick();
   }

@@ -33,13 +33,21 @@ struct SchedulerOptions {
 void install_interrupt_handlers();
 bool interrupted();
 
-// Runs `runs`; calls on_finished for each run that ended (ok, failed or
-// diverged) in the calling thread. Interrupted runs are not reported: they
-// are unfinished. on_finished may throw to abort the sweep (e.g. disk full):
-// running workers are stopped and the exception propagates.
-// Returns false when the sweep was interrupted.
-bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options,
-             const std::function<void(RunRecord&&)>& on_finished, Progress& progress);
+struct SweepCallbacks {
+  // Each run that ended (ok, failed or diverged), in the calling thread.
+  // Interrupted runs are not reported: they are unfinished. May throw to
+  // abort the sweep (e.g. disk full): running workers are stopped and the
+  // exception propagates out of run_all.
+  std::function<void(RunRecord&&)> finished;
+  // The runs in progress with what they logged so far, at most every
+  // `checkpoint_every_s` seconds while something new arrived. May throw, as above.
+  std::function<void(const std::vector<const RunRecord*>&)> checkpoint;
+  double checkpoint_every_s = 5;
+};
+
+// Runs `runs`. Returns false when the sweep was interrupted.
+bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, const SweepCallbacks& callbacks,
+             Progress& progress);
 
 // Appends one trajectory row, keeping every metric column aligned with
 // `steps` (NaN where a metric was not logged).

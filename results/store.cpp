@@ -220,6 +220,7 @@ ResultsWriter::ResultsWriter(const std::string& path, const AttrMap& root_attrs,
     auto ds = g.createDataSet("seed", H5::PredType::NATIVE_UINT64, H5::DataSpace(1, &n));
     if (n) ds.write(seeds.data(), H5::PredType::NATIVE_UINT64);
     impl_->file->createGroup("/runs");
+    impl_->file->createGroup("/partial");
     impl_->file->createGroup("/summary");
   });
   commit();
@@ -240,42 +241,64 @@ ResultsWriter::ResultsWriter(const std::string& path) : impl_(std::make_unique<I
     auto runs = impl_->file->openGroup("/runs");
     for (hsize_t i = 0; i < runs.getNumObjs(); ++i) finished_.insert(runs.getObjnameByIdx(i));
   });
+  set_partial({});  // those runs start over
 }
 
 ResultsWriter::~ResultsWriter() = default;
+
+static void write_run(H5::H5File& file, const std::string& where, const RunRecord& run, const std::string& path) {
+  auto g = file.createGroup(where);
+  write_attr(g, "run_id", run.id);
+  write_attr(g, "index", run.index);
+  write_attr(g, "task", run.task);
+  write_attr(g, "seed", static_cast<int64_t>(run.seed));
+  write_attr(g, "point", run.point);
+  write_attr(g, "status", run.status);
+  write_attr(g, "error", run.error);
+  write_attr(g, "last_good_step", run.last_good_step);
+  write_attr(g, "wall_time_s", run.wall_time_s);
+  write_attr(g, "steps_per_s", run.steps_per_s);
+  write_attr(g, "device", run.device);
+  write_attr(g, "log_every", run.log_every);
+  write_attr(g, "config", config_text(run.params));
+  auto config = g.createGroup("config");
+  for (const auto& [k, v] : run.params.values()) write_attr(config, k, v);
+  auto metrics = g.createGroup("metrics");
+  write_column(metrics, "step", run.steps, H5::PredType::NATIVE_INT64);
+  for (const auto& [name, values] : run.metrics) {
+    if (values.size() != run.steps.size())
+      throw ResultsError(path + ": " + where + "/metrics/" + name + ": has " + std::to_string(values.size()) +
+                         " values for " + std::to_string(run.steps.size()) + " steps");
+    write_column(metrics, name, values, H5::PredType::NATIVE_DOUBLE);
+  }
+  auto summary = g.createGroup("summary");
+  for (const auto& [k, v] : run.summaries) write_attr(summary, k, v);
+}
+
+static bool link_exists(const H5::H5File& file, const std::string& where) {
+  return H5Lexists(file.getId(), where.c_str(), H5P_DEFAULT) > 0;
+}
 
 void ResultsWriter::add_run(const RunRecord& run) {
   auto where = "/runs/" + run.id;
   if (finished_.count(run.id)) throw ResultsError(path_ + ": " + where + ": run is already in the file");
   guarded(path_, where, "cannot write run", [&] {
-    auto g = impl_->file->createGroup(where);
-    write_attr(g, "run_id", run.id);
-    write_attr(g, "index", run.index);
-    write_attr(g, "task", run.task);
-    write_attr(g, "seed", static_cast<int64_t>(run.seed));
-    write_attr(g, "point", run.point);
-    write_attr(g, "status", run.status);
-    write_attr(g, "error", run.error);
-    write_attr(g, "last_good_step", run.last_good_step);
-    write_attr(g, "wall_time_s", run.wall_time_s);
-    write_attr(g, "steps_per_s", run.steps_per_s);
-    write_attr(g, "device", run.device);
-    write_attr(g, "log_every", run.log_every);
-    write_attr(g, "config", config_text(run.params));
-    auto config = g.createGroup("config");
-    for (const auto& [k, v] : run.params.values()) write_attr(config, k, v);
-    auto metrics = g.createGroup("metrics");
-    write_column(metrics, "step", run.steps, H5::PredType::NATIVE_INT64);
-    for (const auto& [name, values] : run.metrics) {
-      if (values.size() != run.steps.size())
-        throw ResultsError(path_ + ": " + where + "/metrics/" + name + ": has " + std::to_string(values.size()) +
-                           " values for " + std::to_string(run.steps.size()) + " steps");
-      write_column(metrics, name, values, H5::PredType::NATIVE_DOUBLE);
-    }
-    auto summary = g.createGroup("summary");
-    for (const auto& [k, v] : run.summaries) write_attr(summary, k, v);
+    write_run(*impl_->file, where, run, path_);
+    if (link_exists(*impl_->file, "/partial/" + run.id)) impl_->file->unlink("/partial/" + run.id);
   });
   finished_.insert(run.id);
+}
+
+void ResultsWriter::set_partial(const std::vector<const RunRecord*>& runs) {
+  guarded(path_, "/partial", "cannot write runs in progress", [&] {
+    if (link_exists(*impl_->file, "/partial")) impl_->file->unlink("/partial");
+    impl_->file->createGroup("/partial");
+    for (const auto* run : runs) {
+      RunRecord copy = *run;
+      copy.status = "running";
+      write_run(*impl_->file, "/partial/" + run->id, copy, path_);
+    }
+  });
 }
 
 void ResultsWriter::set_root_attrs(const AttrMap& attrs) {
@@ -344,40 +367,18 @@ std::vector<PlannedRun> ResultsFile::missing() const {
 
 std::string ResultsFile::root_string(const std::string& key) const { return str_attr(root, key); }
 
-ResultsFile read_results(const std::string& path) {
-  H5::Exception::dontPrint();
-  ResultsFile out;
-  out.path = path;
-  if (access(path.c_str(), R_OK) != 0) throw ResultsError(path + ": cannot open: " + std::strerror(errno));
-  auto owned = guarded(path, "/", "not an HDF5 file", [&] { return std::make_unique<H5::H5File>(path, H5F_ACC_RDONLY); });
-  const H5::H5File& file = *owned;
-  out.root = guarded(path, "/", "cannot read attributes", [&] { return read_attrs(file); });
-  auto version = int_attr(out.root, "schema_version", -1);
-  if (version != kSchemaVersion)
-    throw ResultsError(path + ": /: schema_version is " + std::to_string(version) + ", expected " +
-                       std::to_string(kSchemaVersion));
-  guarded(path, "/plan", "cannot read the plan", [&] {
-    auto g = file.openGroup("/plan");
-    auto ids = read_strings(g.openDataSet("run_id"));
-    auto points = read_strings(g.openDataSet("point"));
-    auto seeds = read_column<uint64_t>(g.openDataSet("seed"), H5::PredType::NATIVE_UINT64);
-    if (points.size() != ids.size() || seeds.size() != ids.size())
-      throw H5::GroupIException("plan", "run_id, point and seed differ in length");
-    for (size_t i = 0; i < ids.size(); ++i) out.plan.push_back({ids[i], points[i], seeds[i]});
-  });
-  auto summary = guarded(path, "/summary", "cannot read", [&] { return read_attrs(file.openGroup("/summary")); });
-  for (const auto& [k, v] : summary)
-    if (std::holds_alternative<double>(v)) out.summaries[k] = std::get<double>(v);
-
-  auto names = guarded(path, "/runs", "cannot list runs", [&] {
+// Every run group under `group`, by plan index.
+static std::vector<RunRecord> read_run_groups(const H5::H5File& file, const std::string& path, const std::string& group) {
+  auto names = guarded(path, group, "cannot list runs", [&] {
     std::vector<std::string> n;
-    auto runs = file.openGroup("/runs");
+    auto runs = file.openGroup(group);
     for (hsize_t i = 0; i < runs.getNumObjs(); ++i) n.push_back(runs.getObjnameByIdx(i));
     return n;
   });
+  std::vector<RunRecord> out;
   for (const auto& name : names) {
-    auto where = "/runs/" + name;
-    out.runs.push_back(guarded(path, where, "cannot read run", [&] {
+    auto where = group + "/" + name;
+    out.push_back(guarded(path, where, "cannot read run", [&] {
       RunRecord r;
       auto g = file.openGroup(where);
       auto attrs = read_attrs(g);
@@ -405,7 +406,37 @@ ResultsFile read_results(const std::string& path) {
       return r;
     }));
   }
-  std::sort(out.runs.begin(), out.runs.end(), [](const RunRecord& a, const RunRecord& b) { return a.index < b.index; });
+  std::sort(out.begin(), out.end(), [](const RunRecord& a, const RunRecord& b) { return a.index < b.index; });
+  return out;
+}
+
+ResultsFile read_results(const std::string& path) {
+  H5::Exception::dontPrint();
+  ResultsFile out;
+  out.path = path;
+  if (access(path.c_str(), R_OK) != 0) throw ResultsError(path + ": cannot open: " + std::strerror(errno));
+  auto owned = guarded(path, "/", "not an HDF5 file", [&] { return std::make_unique<H5::H5File>(path, H5F_ACC_RDONLY); });
+  const H5::H5File& file = *owned;
+  out.root = guarded(path, "/", "cannot read attributes", [&] { return read_attrs(file); });
+  auto version = int_attr(out.root, "schema_version", -1);
+  if (version != kSchemaVersion)
+    throw ResultsError(path + ": /: schema_version is " + std::to_string(version) + ", expected " +
+                       std::to_string(kSchemaVersion));
+  guarded(path, "/plan", "cannot read the plan", [&] {
+    auto g = file.openGroup("/plan");
+    auto ids = read_strings(g.openDataSet("run_id"));
+    auto points = read_strings(g.openDataSet("point"));
+    auto seeds = read_column<uint64_t>(g.openDataSet("seed"), H5::PredType::NATIVE_UINT64);
+    if (points.size() != ids.size() || seeds.size() != ids.size())
+      throw H5::GroupIException("plan", "run_id, point and seed differ in length");
+    for (size_t i = 0; i < ids.size(); ++i) out.plan.push_back({ids[i], points[i], seeds[i]});
+  });
+  auto summary = guarded(path, "/summary", "cannot read", [&] { return read_attrs(file.openGroup("/summary")); });
+  for (const auto& [k, v] : summary)
+    if (std::holds_alternative<double>(v)) out.summaries[k] = std::get<double>(v);
+
+  out.runs = read_run_groups(file, path, "/runs");
+  if (link_exists(file, "/partial")) out.partial = read_run_groups(file, path, "/partial");
   return out;
 }
 

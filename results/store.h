@@ -73,6 +73,8 @@ class ResultsWriter {
   ResultsWriter& operator=(const ResultsWriter&) = delete;
 
   void add_run(const RunRecord& run);  // then commit() to make it durable
+  // Replaces /partial with these runs in progress (status "running").
+  void set_partial(const std::vector<const RunRecord*>& runs);
   void set_root_attrs(const AttrMap& attrs);
   void set_root_summaries(const std::map<std::string, double>& summaries);
   void commit();  // atomic: temp file, fsync, rename
@@ -92,6 +94,7 @@ struct ResultsFile {
   AttrMap root;                   // provenance
   std::vector<PlannedRun> plan;   // every run the invocation meant to do
   std::vector<RunRecord> runs;    // finished runs, by plan index
+  std::vector<RunRecord> partial; // runs in progress at the last commit (status "running")
   std::map<std::string, double> summaries;  // suite-level summaries
 
   const RunRecord* find(const std::string& id) const;

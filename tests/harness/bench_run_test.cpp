@@ -239,3 +239,26 @@ TEST_CASE("a full disk stops the sweep with a clear error and keeps what was com
   CHECK(f.runs.size() < 6);
   for (const auto& run : f.runs) CHECK(run.steps.size() == 4001);
 }
+
+TEST_CASE("runs in progress are checkpointed into the file", "[cli]") {
+  test::TempDir dir;
+  test::write_file(dir.file("s.yaml"), "suite: long\ntask: selftest\ndefaults: {steps: 100, sleep_ms: 20}\nlog_every: 5\n");
+  auto path = dir.file("o.h5");
+  pid_t pid = test::bench_run_async({dir.file("s.yaml"), "--checkpoint", "0.2", "--out", path}, dir.path());
+  std::vector<RunRecord> seen;
+  for (int i = 0; i < 100 && seen.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (test::exists(path)) seen = read_results(path).partial;
+  }
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].status == "running");
+  CHECK_FALSE(seen[0].steps.empty());
+  CHECK(seen[0].steps.back() < 100);
+  REQUIRE(test::wait_exit(pid) == 0);
+  auto f = read_results(path);
+  CHECK(f.partial.empty());
+  REQUIRE(f.runs.size() == 1);
+  CHECK(f.runs[0].steps.back() == 100);
+  // what the checkpoint held is a prefix of the finished trajectory
+  for (size_t i = 0; i < seen[0].steps.size(); ++i) CHECK(seen[0].metrics.at("loss")[i] == f.runs[0].metrics.at("loss")[i]);
+}
