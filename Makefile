@@ -12,7 +12,7 @@ PACKAGES := build-essential cmake ninja-build git libtorch-dev libopenblas0-pthr
             libyaml-cpp-dev libhdf5-dev catch2 libbenchmark-dev dataset-fashion-mnist \
             python3-h5py python3-torch python3-numpy
 
-.PHONY: all deps build test run bench clean
+.PHONY: all deps build test run bench regress baselines clean
 all: build
 
 deps:
@@ -39,6 +39,28 @@ run: build
 bench: build
 	./$(BUILD)/bench_matrix_sensing --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 	./$(BUILD)/bench_harness_overhead
+
+# CI regression tracking: every suite with a committed baseline runs its ci tier
+# and is compared against it (bench-compare: 0 same, 1 regression, 2 cannot
+# compare). `make baselines` refreshes them on purpose: see README.
+BASELINES := $(wildcard results/baselines/*-ci.h5)
+regress: build
+	@mkdir -p $(BUILD)/regress; status=0; \
+	for base in $(BASELINES); do \
+	  suite=$$(basename $$base -ci.h5); cand=$(BUILD)/regress/$$suite-ci.h5; \
+	  ./$(BUILD)/bench-run configs/$$suite.yaml --tier ci --out $$cand > $(BUILD)/regress/$$suite.log 2>&1 \
+	    || { echo "make regress: bench-run failed for $$suite (see $(BUILD)/regress/$$suite.log)"; status=2; continue; }; \
+	  ./$(BUILD)/bench-compare $$base $$cand || { rc=$$?; [ $$status -ne 0 ] || status=$$rc; }; \
+	done; exit $$status
+
+baselines: build
+	@mkdir -p results/baselines; \
+	for f in configs/*.yaml; do \
+	  suite=$$(basename $$f .yaml); \
+	  if ./$(BUILD)/bench-run $$f --tier ci --dry-run > /dev/null 2>&1; then \
+	    ./$(BUILD)/bench-run $$f --tier ci --out results/baselines/$$suite-ci.h5 || exit 1; \
+	  fi; \
+	done
 
 clean:
 	rm -rf $(BUILD)

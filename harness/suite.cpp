@@ -15,8 +15,10 @@ namespace genbench {
 
 namespace {
 
-const std::vector<std::string> kTopKeys = {"suite", "task", "description", "defaults", "sweep",
-                                           "tiers", "default_tier", "log_every", "threads"};
+const std::vector<std::string> kTopKeys = {"suite",        "task",      "description", "defaults",
+                                           "sweep",        "tiers",     "default_tier", "log_every",
+                                           "threads",      "tolerances"};
+const std::vector<std::string> kToleranceKeys = {"abs", "rel", "floor", "log"};
 const std::vector<std::string> kSweepKeys = {"points", "grid", "zip", "seeds"};
 const std::vector<std::string> kTierKeys = {"sweep", "seeds", "log_every", "description"};
 
@@ -227,6 +229,47 @@ struct Parser {
     return has_seeds;
   }
 
+  double number(const YAML::Node& node, const std::string& key, double min) const {
+    double v = 0;
+    if (!node.IsScalar() || !parse_float(node, v)) fail(node.Mark(), key, "expected float, found " + describe(node));
+    if (!(v >= min)) fail(node.Mark(), key, "must be >= " + format_value(min) + ", found " + node.Scalar());
+    return v;
+  }
+
+  std::map<std::string, Tolerance> tolerance_map(const YAML::Node& node, const std::string& path) const {
+    if (!node.IsMap()) fail(node.Mark(), path, "expected a map of name: {abs, rel, floor, log}, found " + describe(node));
+    std::map<std::string, Tolerance> out;
+    for (const auto& kv : node) {
+      auto sub = path + "." + kv.first.Scalar();
+      if (!kv.second.IsMap()) fail(kv.second.Mark(), sub, "expected a map with abs, rel, floor, log; found " + describe(kv.second));
+      Tolerance t;
+      for (const auto& f : kv.second) {
+        auto key = f.first.Scalar();
+        if (key == "abs") t.abs = number(f.second, sub + ".abs", 0);
+        else if (key == "rel") t.rel = number(f.second, sub + ".rel", 0);
+        else if (key == "floor") t.floor = number(f.second, sub + ".floor", 0);
+        else if (key == "log") {
+          if (!f.second.IsScalar() || !YAML::convert<bool>::decode(f.second, t.log))
+            fail(f.second.Mark(), sub + ".log", "expected bool, found " + describe(f.second));
+        } else unknown_key(f.first, sub + ".", kToleranceKeys, "tolerance key");
+      }
+      out[kv.first.Scalar()] = t;
+    }
+    return out;
+  }
+
+  Tolerances tolerances(const YAML::Node& node, const std::string& path) const {
+    if (!node.IsMap()) fail(node.Mark(), path, "expected a map with summaries and curves, found " + describe(node));
+    Tolerances t;
+    for (const auto& kv : node) {
+      auto key = kv.first.Scalar();
+      if (key == "summaries") t.summaries = tolerance_map(kv.second, path + ".summaries");
+      else if (key == "curves") t.curves = tolerance_map(kv.second, path + ".curves");
+      else unknown_key(kv.first, path + ".", {"summaries", "curves"}, "key");
+    }
+    return t;
+  }
+
   Tier tier(const YAML::Node& node, const std::string& path) const {
     if (!node.IsMap()) fail(node.Mark(), path, "expected a map, found " + describe(node));
     Tier t;
@@ -288,6 +331,7 @@ SuiteSpec parse_suite(const std::string& text, const std::string& file) {
   if (auto n = root["sweep"]) parser.sweep_into(n, "sweep", suite.sweep);
   if (auto n = root["log_every"]) suite.log_every = parser.integer(n, "log_every", 1);
   if (auto n = root["threads"]) suite.threads = parser.integer(n, "threads", 1);
+  if (auto n = root["tolerances"]) suite.tolerances = parser.tolerances(n, "tolerances");
   if (auto n = root["tiers"]) {
     if (!n.IsMap()) parser.fail(n.Mark(), "tiers", "expected a map of tiers, found " + Parser::describe(n));
     for (const auto& kv : n) suite.tiers[kv.first.Scalar()] = parser.tier(kv.second, "tiers." + kv.first.Scalar());
@@ -309,6 +353,37 @@ SuiteSpec load_suite(const std::string& path) {
   std::stringstream buf;
   buf << in.rdbuf();
   return parse_suite(buf.str(), path);
+}
+
+const Tolerance& Tolerances::for_summary(const std::string& key) const {
+  static const Tolerance exact{};
+  auto it = summaries.find(key);
+  if (it != summaries.end()) return it->second;
+  it = summaries.find("*");
+  return it != summaries.end() ? it->second : exact;
+}
+
+Tolerances parse_tolerances(const std::string& text, const std::string& file, bool required) {
+  Parser parser{file, nullptr, {}};
+  YAML::Node root;
+  try {
+    root = YAML::Load(text);
+  } catch (const YAML::ParserException& e) {
+    parser.fail(e.mark, "syntax", e.msg);
+  }
+  if (!root.IsMap() || !root["tolerances"]) {
+    if (required) parser.fail(root.Mark(), "tolerances", "missing required key");
+    return {};
+  }
+  return parser.tolerances(root["tolerances"], "tolerances");
+}
+
+Tolerances load_tolerances(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(path + ": cannot open tolerance file");
+  std::stringstream buf;
+  buf << in.rdbuf();
+  return parse_tolerances(buf.str(), path, true);
 }
 
 std::string canonical_config(const std::string& task, const Params& params, int64_t log_every,

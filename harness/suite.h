@@ -14,6 +14,7 @@
 //   default_tier: ci                 # used when --tier is not given
 //   log_every: 10
 //   threads: 1                       # LibTorch/OpenBLAS threads per run
+//   tolerances: {...}                # for bench-compare; see Tolerances below
 //
 // Runs = points x grid x zip x seeds, each resolved over
 // task defaults < suite defaults < tier < point < grid < zip < --set.
@@ -59,6 +60,26 @@ struct Tier {
   std::string description;
 };
 
+// How far a candidate may move from a baseline before bench-compare calls it
+// a regression: |a - b| <= abs + rel * |a|, on log10 values when `log` (values
+// below `floor` count as `floor`, so machine-precision noise does not count).
+struct Tolerance {
+  double abs = 0, rel = 0, floor = 0;
+  bool log = false;
+};
+
+//   tolerances:
+//     summaries:                 # by summary key, "last.<metric>" for final values; "*": the rest
+//       "*": {abs: 1.0e-9, rel: 1.0e-6}
+//       final_rel_error: {log: true, abs: 0.3, floor: 1.0e-12}
+//     curves:                    # whole trajectories, largest difference over the common steps
+//       rel_error: {log: true, abs: 0.3, floor: 1.0e-12}
+struct Tolerances {
+  std::map<std::string, Tolerance> summaries;
+  std::map<std::string, Tolerance> curves;  // metrics not listed are not compared as curves
+  const Tolerance& for_summary(const std::string& key) const;
+};
+
 struct SuiteSpec {
   std::string file;  // as given; used in messages
   std::string text;  // the file's text, stored in results
@@ -68,11 +89,17 @@ struct SuiteSpec {
   std::map<std::string, Tier> tiers;
   int64_t log_every = 10;
   int64_t threads = 1;
+  Tolerances tolerances;
 };
 
 // Parses and validates against the task registry. Throws ConfigError.
 SuiteSpec parse_suite(const std::string& text, const std::string& file);
 SuiteSpec load_suite(const std::string& path);
+// A tolerance file: a `tolerances:` map as in a suite file. Throws ConfigError.
+Tolerances load_tolerances(const std::string& path);
+// The `tolerances:` of a YAML text (a suite file's, or a tolerance file's),
+// without validating the rest; empty when absent unless `required`.
+Tolerances parse_tolerances(const std::string& text, const std::string& file, bool required);
 
 // One run of a sweep, fully resolved.
 struct RunSpec {

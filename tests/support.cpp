@@ -41,10 +41,9 @@ bool exists(const std::string& path) { return std::filesystem::exists(path); }
 
 std::string source_path(const std::string& relative) { return std::string(SOURCE_DIR) + "/" + relative; }
 
-static pid_t spawn(const std::vector<std::string>& args, const std::string& out, const std::string& err,
-                   const RunOptions& options) {
+static pid_t spawn(std::string exe, const std::vector<std::string>& args, const std::string& out,
+                   const std::string& err, const RunOptions& options) {
   std::vector<char*> argv;
-  std::string exe = BENCH_RUN;
   argv.push_back(exe.data());
   std::vector<std::string> copy = args;
   for (auto& a : copy) argv.push_back(a.data());
@@ -77,17 +76,23 @@ int wait_exit(pid_t pid) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-Outcome bench_run(const std::vector<std::string>& args, const RunOptions& options) {
+static Outcome run_program(const std::string& exe, const std::vector<std::string>& args, const RunOptions& options) {
   TempDir dir;
   Outcome o;
-  o.exit_code = wait_exit(spawn(args, dir.file("out"), dir.file("err"), options));
+  o.exit_code = wait_exit(spawn(exe, args, dir.file("out"), dir.file("err"), options));
   o.out = read_file(dir.file("out"));
   o.err = read_file(dir.file("err"));
   return o;
 }
 
+Outcome bench_run(const std::vector<std::string>& args, const RunOptions& options) {
+  return run_program(BENCH_RUN, args, options);
+}
+
+Outcome bench_compare(const std::vector<std::string>& args) { return run_program(BENCH_COMPARE, args, {}); }
+
 pid_t bench_run_async(const std::vector<std::string>& args, const std::string& dir) {
-  return spawn(args, dir + "/out", dir + "/err", {});
+  return spawn(BENCH_RUN, args, dir + "/out", dir + "/err", {});
 }
 
 }  // namespace genbench::test

@@ -33,8 +33,9 @@ struct RunOptions {
   long max_file_bytes = -1;  // RLIMIT_FSIZE for the process: a "full disk"
 };
 
-// Runs bench-run with args and waits for it.
+// Runs bench-run (or bench-compare) with args and waits for it.
 Outcome bench_run(const std::vector<std::string>& args, const RunOptions& options = {});
+Outcome bench_compare(const std::vector<std::string>& args);
 // Starts bench-run in the background (output to files in `dir`); returns its pid.
 pid_t bench_run_async(const std::vector<std::string>& args, const std::string& dir);
 // Waits for a background bench-run; returns its exit code (128 + signal).

@@ -1,0 +1,186 @@
+// bench-compare on a real baseline and perturbed copies of it: the exit code
+// and the line a reader sees for each way a candidate can differ.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <functional>
+
+#include "results/store.h"
+#include "support.h"
+
+using namespace genbench;
+
+namespace {
+
+// A baseline: two points with 3 seeds (compared as distributions) and one
+// with a single seed (compared run by run), from the real bench-run.
+const std::string& baseline_path() {
+  static test::TempDir dir;
+  static std::string path = [] {
+    test::write_file(dir.file("s.yaml"),
+                     "suite: matrix_sensing\ntask: matrix_sensing\ndefaults: {steps: 600}\n"
+                     "sweep:\n  points: [{name: exact, k: 2}, {name: over, k: 30}]\n  seeds: 3\n"
+                     "tiers:\n  single: {seeds: [0], sweep: {points: [{name: gd1, kappa: 1}]}}\n"
+                     "tolerances:\n  summaries:\n    \"*\": {rel: 1.0e-6}\n    steps_to_rel_error_1e-2: {abs: 10}\n"
+                     "  curves:\n    rel_error: {log: true, abs: 0.3, floor: 1.0e-12}\n");
+    auto out = dir.file("base.h5");
+    REQUIRE(test::bench_run({dir.file("s.yaml"), "--out", out}).exit_code == 0);
+    // the single-seed point goes into the same file, as a resumed invocation would add it
+    auto single = dir.file("single.h5");
+    REQUIRE(test::bench_run({dir.file("s.yaml"), "--tier", "single", "--out", single}).exit_code == 0);
+    auto a = read_results(out), b = read_results(single);
+    auto plan = a.plan;
+    plan.insert(plan.end(), b.plan.begin(), b.plan.end());
+    ResultsWriter w(out, a.root, plan);
+    for (auto& r : a.runs) w.add_run(r);
+    for (auto& r : b.runs) {
+      r.index += static_cast<int64_t>(a.plan.size());
+      w.add_run(r);
+    }
+    w.commit();
+    return out;
+  }();
+  return path;
+}
+
+// A copy of the baseline with `mutate` applied, written through the real store.
+std::string perturbed(const test::TempDir& dir, const std::function<void(ResultsFile&)>& mutate) {
+  auto f = read_results(baseline_path());
+  mutate(f);
+  auto path = dir.file("candidate.h5");
+  ResultsWriter w(path, f.root, f.plan);
+  for (const auto& r : f.runs) w.add_run(r);
+  w.commit();
+  return path;
+}
+
+RunRecord& run_of(ResultsFile& f, const std::string& point, uint64_t seed) {
+  for (auto& r : f.runs)
+    if (r.point == point && r.seed == seed) return r;
+  throw std::runtime_error("no run " + point);
+}
+
+}  // namespace
+
+TEST_CASE("bench-compare: a byte-identical candidate is the same", "[compare]") {
+  test::TempDir dir;
+  std::filesystem::copy_file(baseline_path(), dir.file("copy.h5"));
+  auto r = test::bench_compare({baseline_path(), dir.file("copy.h5")});
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("7 runs matched in 3 points") && Catch::Contains("0 beyond tolerance") &&
+                        Catch::EndsWith("result: same within tolerance\n"));
+}
+
+TEST_CASE("bench-compare: what moved is a regression, exit 1", "[compare]") {
+  test::TempDir dir;
+  SECTION("a curve shifted by a decade") {
+    auto cand = perturbed(dir, [](ResultsFile& f) {
+      for (auto& r : f.runs)
+        if (r.point == "over")
+          for (auto& v : r.metrics.at("rel_error")) v *= 10;
+    });
+    auto r = test::bench_compare({baseline_path(), cand});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.out, Catch::Contains("FAIL over (3 seeds, median)") && Catch::Contains("curve rel_error") &&
+                          Catch::Contains("> abs 0.3 (log10, floor 1e-12)") && Catch::EndsWith("result: REGRESSION (exit 1)\n"));
+    CHECK_THAT(r.out, !Catch::Contains("FAIL exact"));
+  }
+  SECTION("a summary beyond its tolerance") {
+    auto cand = perturbed(dir, [](ResultsFile& f) { run_of(f, "gd1", 0).summaries["steps_to_rel_error_1e-2"] += 50; });
+    auto r = test::bench_compare({baseline_path(), cand});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.out, Catch::Contains("FAIL gd1 seed 0") && Catch::Contains("steps_to_rel_error_1e-2") &&
+                          Catch::Contains("50 > abs 10"));
+  }
+  SECTION("a threshold no longer reached") {
+    auto cand = perturbed(dir, [](ResultsFile& f) { run_of(f, "gd1", 0).summaries.erase("steps_to_rel_error_1e-8"); });
+    auto r = test::bench_compare({baseline_path(), cand});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.out, Catch::Contains("steps_to_rel_error_1e-8") && Catch::Contains("in the baseline only"));
+  }
+  SECTION("a run that now diverges") {
+    auto cand = perturbed(dir, [](ResultsFile& f) {
+      auto& r = run_of(f, "exact", 1);
+      r.status = "diverged";
+      r.error = "metric 'rel_error' is nan at step 40";
+    });
+    auto r = test::bench_compare({baseline_path(), cand});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.out, Catch::Contains("FAIL exact seed 1") && Catch::Contains("ok -> diverged: metric 'rel_error' is nan"));
+  }
+}
+
+TEST_CASE("bench-compare: seeds are compared as a distribution", "[compare]") {
+  test::TempDir dir;
+  // One seed's crossing moves far; the median over the 3 seeds does not.
+  auto f = read_results(baseline_path());
+  std::vector<double> steps;
+  for (const auto& r : f.runs)
+    if (r.point == "exact") steps.push_back(r.summaries.at("steps_to_rel_error_1e-2"));
+  auto slowest = std::max_element(steps.begin(), steps.end()) - steps.begin();
+  auto cand = perturbed(dir, [&](ResultsFile& g) {
+    run_of(g, "exact", static_cast<uint64_t>(slowest)).summaries["steps_to_rel_error_1e-2"] += 500;
+  });
+  auto r = test::bench_compare({baseline_path(), cand});
+  CHECK(r.exit_code == 0);
+  auto moved_median = perturbed(dir, [&](ResultsFile& g) {
+    for (auto& run : g.runs)
+      if (run.point == "exact") run.summaries["steps_to_rel_error_1e-2"] += 500;
+  });
+  CHECK(test::bench_compare({baseline_path(), moved_median}).exit_code == 1);
+}
+
+TEST_CASE("bench-compare: an incomplete or broken candidate cannot be compared, exit 2", "[compare]") {
+  test::TempDir dir;
+  SECTION("a dropped run") {
+    auto cand = perturbed(dir, [](ResultsFile& f) { f.runs.erase(f.runs.begin() + 1); });
+    auto r = test::bench_compare({baseline_path(), cand});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.out, Catch::Contains("1 baseline run(s) missing from the candidate: ") &&
+                          Catch::Contains("(exact, seed 1)") && Catch::EndsWith("result: INCOMPARABLE (exit 2)\n"));
+  }
+  SECTION("a corrupt schema") {
+    std::filesystem::copy_file(baseline_path(), dir.file("c.h5"));
+    {
+      ResultsWriter w(dir.file("c.h5"));
+      w.set_root_attrs({{"schema_version", int64_t{2}}});
+      w.commit();
+    }
+    auto r = test::bench_compare({baseline_path(), dir.file("c.h5")});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.out, Catch::Contains(dir.file("c.h5") + ": /: schema_version is 2, expected 1"));
+  }
+  SECTION("not an HDF5 file, or no file") {
+    test::write_file(dir.file("x.h5"), "garbage");
+    CHECK(test::bench_compare({baseline_path(), dir.file("x.h5")}).exit_code == 2);
+    auto r = test::bench_compare({dir.file("none.h5"), baseline_path()});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.out, Catch::Contains(dir.file("none.h5") + ": cannot open: No such file or directory"));
+  }
+  SECTION("a run that failed: a broken harness is not a regression") {
+    auto cand = perturbed(dir, [](ResultsFile& f) {
+      auto& r = run_of(f, "over", 2);
+      r.status = "failed";
+      r.error = "worker killed by signal 11 (Segmentation fault)";
+    });
+    auto r = test::bench_compare({baseline_path(), cand});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.out, Catch::Contains("failed in the candidate: worker killed by signal 11"));
+  }
+  SECTION("another suite") {
+    auto cand = perturbed(dir, [](ResultsFile& f) { f.root["suite"] = std::string("grokking"); });
+    auto r = test::bench_compare({baseline_path(), cand});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.out, Catch::Contains("the baseline is suite 'matrix_sensing', the candidate suite 'grokking'"));
+  }
+}
+
+TEST_CASE("bench-compare: --tolerances replaces the suite's tolerances", "[compare]") {
+  test::TempDir dir;
+  auto cand = perturbed(dir, [](ResultsFile& f) { run_of(f, "gd1", 0).summaries["steps_to_rel_error_1e-2"] += 50; });
+  test::write_file(dir.file("t.yaml"), "tolerances:\n  summaries:\n    \"*\": {rel: 1.0}\n");
+  CHECK(test::bench_compare({baseline_path(), cand, "--tolerances", dir.file("t.yaml")}).exit_code == 0);
+  test::write_file(dir.file("bad.yaml"), "tolerances:\n  summaries:\n    \"*\": {rell: 1.0}\n");
+  auto r = test::bench_compare({baseline_path(), cand, "--tolerances", dir.file("bad.yaml")});
+  CHECK(r.exit_code == 2);
+  CHECK_THAT(r.out, Catch::Contains(dir.file("bad.yaml") + ":3:11: tolerances.summaries.*.rell: unknown tolerance key (did you mean 'rel'?)"));
+}
