@@ -12,13 +12,16 @@ PACKAGES := build-essential cmake ninja-build git libtorch-dev libopenblas0-pthr
             libyaml-cpp-dev libhdf5-dev catch2 libbenchmark-dev dataset-fashion-mnist \
             python3-h5py python3-torch python3-numpy
 
-.PHONY: all deps build test run bench regress baselines clean
+# What only the tests need: the report is opened in a real browser.
+TEST_PACKAGES := chromium python3-pil
+
+.PHONY: all deps test-deps build test run bench regress baselines clean
 all: build
 
-deps:
-	@missing=$$(for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+deps test-deps: ## install the Debian packages that are missing
+	@missing=$$(for p in $(if $(filter test-deps,$@),$(TEST_PACKAGES),$(PACKAGES)); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
-	  echo "make deps: installing" $$missing; \
+	  echo "make $@: installing" $$missing; \
 	  sudo=$$([ "$$(id -u)" = 0 ] || echo sudo); \
 	  $$sudo apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -q --no-install-recommends $$missing; \
@@ -30,7 +33,7 @@ $(BUILD)/build.ninja:
 build: deps $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: build
+test: build test-deps
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 run: build

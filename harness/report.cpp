@@ -1,0 +1,255 @@
+#include "harness/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <set>
+
+#include "suites/detector.h"
+
+namespace genbench {
+
+namespace {
+
+std::string num(double v) {
+  if (std::isnan(v)) return "";
+  char buf[32];
+  snprintf(buf, sizeof buf, "%.4g", v);
+  return buf;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string mean_std(const PointStats::Stat& s, size_t runs) {
+  if (s.n == 0) return "-";
+  std::string out = num(s.mean);
+  if (s.n > 1) out += " ± " + num(s.std);
+  if (s.n < runs) out += " (" + std::to_string(s.n) + "/" + std::to_string(runs) + ")";
+  return out;
+}
+
+// One plot per metric: each sweep point's median over seeds, with a min-max band.
+std::vector<Plot> trajectory_plots(const ResultsFile& file, const std::vector<PointStats>& points) {
+  std::set<std::string> metrics;
+  for (const auto& r : file.runs)
+    for (const auto& [m, v] : r.metrics) metrics.insert(m);
+  std::vector<Plot> plots;
+  for (const auto& metric : metrics) {
+    Plot plot;
+    plot.id = file.root_string("suite") + "/" + metric;
+    plot.title = metric + " (median and min-max over seeds)";
+    plot.x_label = "step";
+    plot.y_label = metric;
+    std::vector<double> all, steps;
+    for (size_t pi = 0; pi < points.size(); ++pi) {
+      const auto& p = points[pi];
+      std::map<int64_t, std::vector<double>> at;  // step -> values over seeds
+      for (const auto& r : file.runs) {
+        if (r.point != p.point || !r.metric(metric)) continue;
+        const auto& values = *r.metric(metric);
+        for (size_t i = 0; i < r.steps.size(); ++i) at[r.steps[i]].push_back(values[i]);
+      }
+      if (at.empty()) continue;
+      Series s;
+      s.label = p.point.empty() ? "(defaults)" : p.point;
+      s.color = static_cast<int>(pi);
+      for (auto& [step, values] : at) {
+        std::sort(values.begin(), values.end());
+        s.x.push_back(static_cast<double>(step));
+        if (step > 0) steps.push_back(static_cast<double>(step));
+        s.y.push_back(values[values.size() / 2]);
+        s.low.push_back(values.front());
+        s.high.push_back(values.back());
+        all.insert(all.end(), values.begin(), values.end());
+      }
+      plot.series.push_back(std::move(s));
+    }
+    plot.log_y = spans_decades(all);
+    plot.log_x = spans_decades(steps);  // step 0 then drops out: a log axis has no 0
+    if (!plot.series.empty()) plots.push_back(std::move(plot));
+  }
+  return plots;
+}
+
+}  // namespace
+
+SuiteReport build_report(const ResultsFile& file) {
+  SuiteReport report;
+  report.file = &file;
+  const Detector* detector = find_detector(file.root_string("suite"));
+  std::set<std::string> seen;
+  if (detector)
+    for (const auto& k : detector->headline()) report.keys.push_back(k), report.headline.push_back(k), seen.insert(k);
+  std::set<std::string> rest;
+  for (const auto& r : file.runs)
+    for (const auto& [k, v] : r.summaries)
+      if (!seen.count(k)) rest.insert(k);
+  report.keys.insert(report.keys.end(), rest.begin(), rest.end());
+  if (report.headline.empty()) report.headline = report.keys;
+
+  std::map<std::string, size_t> index;
+  for (const auto& r : file.runs) {
+    if (!index.count(r.point)) {
+      index[r.point] = report.points.size();
+      report.points.push_back({r.point, 0, 0, {}});
+    }
+    auto& p = report.points[index[r.point]];
+    ++p.runs;
+    p.ok += r.status == "ok";
+  }
+  for (auto& p : report.points)
+    for (const auto& key : report.keys) {
+      std::vector<double> v;
+      for (const auto& r : file.runs)
+        if (r.point == p.point)
+          if (auto it = r.summaries.find(key); it != r.summaries.end()) v.push_back(it->second);
+      PointStats::Stat s;
+      s.n = v.size();
+      for (double x : v) s.mean += x / static_cast<double>(v.size());
+      for (double x : v) s.std += (x - s.mean) * (x - s.mean) / static_cast<double>(v.size() > 1 ? v.size() - 1 : 1);
+      s.std = std::sqrt(s.std);
+      p.stats[key] = s;
+    }
+  report.plots = trajectory_plots(file, report.points);
+  return report;
+}
+
+std::string points_table_text(const SuiteReport& report) {
+  const auto& file = *report.file;
+  std::vector<std::vector<std::string>> rows{{"point", "ok/runs"}};
+  for (const auto& k : report.headline) rows[0].push_back(k);
+  for (const auto& p : report.points) {
+    rows.push_back({p.point.empty() ? "(defaults)" : p.point, std::to_string(p.ok) + "/" + std::to_string(p.runs)});
+    for (const auto& k : report.headline) rows.back().push_back(mean_std(p.stats.at(k), p.runs));
+  }
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (const auto& row : rows)
+    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
+  std::string out = file.root_string("suite") + " (tier " + file.root_string("tier") + ", " +
+                    std::to_string(file.runs.size()) + " of " + std::to_string(file.plan.size()) + " runs) from " +
+                    file.path + "\n";
+  for (const auto& row : rows) {
+    for (size_t i = 0; i < row.size(); ++i) {
+      auto pad = std::string(width[i] - row[i].size(), ' ');
+      out += (i == 0 ? row[i] + pad : "  " + pad + row[i]);
+    }
+    out += "\n";
+  }
+  out += "(mean ± std over seeds; '-': not reached; (n/m): reached in n of m runs)\n";
+  if (auto missing = file.missing(); !missing.empty())
+    out += std::to_string(missing.size()) + " of " + std::to_string(file.plan.size()) +
+           " planned runs are missing (status: " + file.root_string("status") + ")\n";
+  return out;
+}
+
+std::string runs_csv(const std::vector<SuiteReport>& reports) {
+  std::set<std::string> keys;
+  for (const auto& rep : reports) keys.insert(rep.keys.begin(), rep.keys.end());
+  std::string out = "file,suite,run_id,point,seed,status,error,wall_time_s,steps_per_s";
+  for (const auto& k : keys) out += "," + csv_field(k);
+  out += "\n";
+  for (const auto& rep : reports)
+    for (const auto& r : rep.file->runs) {
+      out += csv_field(rep.file->path) + "," + csv_field(rep.file->root_string("suite")) + "," + r.id + "," +
+             csv_field(r.point) + "," + std::to_string(r.seed) + "," + r.status + "," + csv_field(r.error) + "," +
+             num(r.wall_time_s) + "," + num(r.steps_per_s);
+      for (const auto& k : keys) {
+        auto it = r.summaries.find(k);
+        out += "," + (it == r.summaries.end() ? std::string() : num(it->second));
+      }
+      out += "\n";
+    }
+  return out;
+}
+
+std::string points_csv(const std::vector<SuiteReport>& reports) {
+  std::set<std::string> keys;
+  for (const auto& rep : reports) keys.insert(rep.keys.begin(), rep.keys.end());
+  std::string out = "file,suite,point,runs,ok";
+  for (const auto& k : keys) out += "," + csv_field(k + " mean") + "," + csv_field(k + " std") + "," + csv_field(k + " n");
+  out += "\n";
+  for (const auto& rep : reports)
+    for (const auto& p : rep.points) {
+      out += csv_field(rep.file->path) + "," + csv_field(rep.file->root_string("suite")) + "," + csv_field(p.point) + "," +
+             std::to_string(p.runs) + "," + std::to_string(p.ok);
+      for (const auto& k : keys) {
+        auto it = p.stats.find(k);
+        if (it == p.stats.end() || it->second.n == 0) out += ",,,0";
+        else out += "," + num(it->second.mean) + "," + num(it->second.std) + "," + std::to_string(it->second.n);
+      }
+      out += "\n";
+    }
+  return out;
+}
+
+std::string html_report(const std::vector<SuiteReport>& reports) {
+  std::string h =
+      "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>genbench report</title>\n<style>\n"
+      "body{font-family:sans-serif;margin:24px;color:#222;max-width:1500px}\n"
+      "table{border-collapse:collapse;margin:8px 0 20px;font-size:13px}\n"
+      "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right;white-space:nowrap}th{background:#f3f3f3}\n"
+      ".scroll{overflow-x:auto}\n"
+      "td.l,th.l{text-align:left}.warn{color:#a00;font-weight:bold}\n"
+      ".plots{display:flex;flex-wrap:wrap;gap:12px}pre{background:#f7f7f7;padding:8px;overflow:auto}\n"
+      "</style></head><body>\n<h1>genbench report</h1>\n";
+  for (const auto& rep : reports) {
+    const auto& f = *rep.file;
+    auto suite = f.root_string("suite");
+    h += "<section class=\"suite\" data-suite=\"" + escape_xml(suite) + "\">\n<h2>" + escape_xml(suite) + " — tier " +
+         escape_xml(f.root_string("tier")) + "</h2>\n";
+    h += "<table class=\"provenance\">\n";
+    auto row = [&](const std::string& k, const std::string& v) {
+      h += "<tr><th class=\"l\">" + escape_xml(k) + "</th><td class=\"l\">" + escape_xml(v) + "</td></tr>\n";
+    };
+    row("file", f.path);
+    row("runs", std::to_string(f.runs.size()) + " finished of " + std::to_string(f.plan.size()) + " planned");
+    row("status", f.root_string("status"));
+    auto dirty = f.root.count("git_dirty") && std::holds_alternative<bool>(f.root.at("git_dirty")) &&
+                 std::get<bool>(f.root.at("git_dirty"));
+    row("git commit", f.root_string("git_commit") + (dirty ? " (with uncommitted changes)" : ""));
+    for (const char* k : {"command_line", "host", "cpu_model", "device", "torch_version", "start_time", "end_time"})
+      row(k, f.root_string(k));
+    h += "</table>\n";
+    if (auto missing = f.missing(); !missing.empty()) {
+      h += "<p class=\"warn missing\">" + std::to_string(missing.size()) + " of " + std::to_string(f.plan.size()) +
+           " planned runs did not finish (status: " + escape_xml(f.root_string("status")) +
+           "); the tables and plots show the finished runs only. Missing: ";
+      for (size_t i = 0; i < missing.size(); ++i)
+        h += (i ? ", " : "") + escape_xml(missing[i].point) + " seed " + std::to_string(missing[i].seed);
+      h += ".</p>\n";
+    }
+    h += "<h3>Sweep points (mean ± std over seeds)</h3>\n<div class=\"scroll\"><table class=\"points\"><tr><th class=\"l\">point</th><th>ok/runs</th>";
+    for (const auto& k : rep.keys) h += "<th>" + escape_xml(k) + "</th>";
+    h += "</tr>\n";
+    for (const auto& p : rep.points) {
+      h += "<tr><td class=\"l\">" + escape_xml(p.point) + "</td><td>" + std::to_string(p.ok) + "/" + std::to_string(p.runs) + "</td>";
+      for (const auto& k : rep.keys) h += "<td>" + escape_xml(mean_std(p.stats.at(k), p.runs)) + "</td>";
+      h += "</tr>\n";
+    }
+    h += "</table></div>\n<h3>Trajectories</h3>\n<div class=\"plots\">\n";
+    for (const auto& plot : rep.plots) h += render_svg(plot);
+    h += "</div>\n<h3>Runs</h3>\n<div class=\"scroll\"><table class=\"runs\"><tr><th class=\"l\">run id</th><th class=\"l\">point</th><th>seed</th>"
+         "<th class=\"l\">status</th><th>wall s</th><th>steps/s</th>";
+    for (const auto& k : rep.headline) h += "<th>" + escape_xml(k) + "</th>";
+    h += "<th class=\"l\">error</th></tr>\n";
+    for (const auto& r : f.runs) {
+      h += "<tr><td class=\"l\">" + r.id + "</td><td class=\"l\">" + escape_xml(r.point) + "</td><td>" +
+           std::to_string(r.seed) + "</td><td class=\"l\">" + escape_xml(r.status) + "</td><td>" + num(r.wall_time_s) +
+           "</td><td>" + num(r.steps_per_s) + "</td>";
+      for (const auto& k : rep.headline) {
+        auto it = r.summaries.find(k);
+        h += "<td>" + (it == r.summaries.end() ? std::string("-") : num(it->second)) + "</td>";
+      }
+      h += "<td class=\"l\">" + escape_xml(r.error) + "</td></tr>\n";
+    }
+    h += "</table></div>\n<details><summary>Suite file " + escape_xml(f.root_string("suite_file")) + "</summary><pre>" +
+         escape_xml(f.root_string("suite_text")) + "</pre></details>\n</section>\n";
+  }
+  return h + "</body></html>\n";
+}
+
+}  // namespace genbench

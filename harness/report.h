@@ -1,0 +1,41 @@
+// bench-report's content: per results file, the table of sweep points (mean
+// and std over seeds of every summary), the table of runs, trajectory plots
+// with seed bands, and what is missing from a partial file; rendered as text,
+// CSV and one self-contained HTML page.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "harness/plot.h"
+#include "results/store.h"
+
+namespace genbench {
+
+struct PointStats {
+  std::string point;
+  size_t runs = 0, ok = 0;
+  struct Stat {
+    double mean = 0, std = 0;
+    size_t n = 0;  // runs that have the summary
+  };
+  std::map<std::string, Stat> stats;
+};
+
+struct SuiteReport {
+  const ResultsFile* file = nullptr;
+  std::vector<std::string> keys;      // every summary key, the detector's headline first
+  std::vector<std::string> headline;  // the keys worth a terminal column
+  std::vector<PointStats> points;     // in plan order
+  std::vector<Plot> plots;            // one per metric
+};
+
+SuiteReport build_report(const ResultsFile& file);
+
+std::string points_table_text(const SuiteReport& report);
+std::string runs_csv(const std::vector<SuiteReport>& reports);
+std::string points_csv(const std::vector<SuiteReport>& reports);
+std::string html_report(const std::vector<SuiteReport>& reports);
+
+}  // namespace genbench

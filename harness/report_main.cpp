@@ -1,0 +1,78 @@
+// bench-report: tables, CSV, SVG plots and one self-contained HTML page from
+// results files.
+//
+//   bench-report FILE.h5 [FILE.h5 ...] [--out DIR]
+//
+// Writes DIR/index.html, DIR/runs.csv, DIR/points.csv and DIR/plots/*.svg
+// (DIR defaults to the first file's name without .h5, plus -report) and
+// prints each file's table of sweep points. A partial file (a killed or
+// interrupted sweep) is reported as far as it got, with what is missing.
+// Exit codes: 0 written, 2 a file could not be read or the output written.
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "harness/report.h"
+
+using namespace genbench;
+namespace fs = std::filesystem;
+
+namespace {
+
+void write(const fs::path& path, const std::string& text) {
+  std::ofstream out(path);
+  out << text;
+  out.close();
+  if (!out) throw std::runtime_error(path.string() + ": cannot write");
+}
+
+std::string file_name(std::string s) {
+  for (auto& c : s)
+    if (!isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.') c = '_';
+  return s;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> inputs;
+  std::string out_dir;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--out" && i + 1 < argc) out_dir = argv[++i];
+    else if (a.rfind("--", 0) == 0 || a == "-h") {
+      std::cerr << (a == "--help" || a == "-h" ? "" : "bench-report: unknown option " + a + "\n")
+                << "usage: bench-report FILE.h5 [FILE.h5 ...] [--out DIR]\n";
+      return a == "--help" || a == "-h" ? 0 : 2;
+    } else inputs.push_back(a);
+  }
+  if (inputs.empty()) {
+    std::cerr << "usage: bench-report FILE.h5 [FILE.h5 ...] [--out DIR]\n";
+    return 2;
+  }
+  if (out_dir.empty()) out_dir = fs::path(inputs[0]).replace_extension("").string() + "-report";
+  try {
+    std::vector<ResultsFile> files;
+    for (const auto& in : inputs) files.push_back(read_results(in));
+    std::vector<SuiteReport> reports;
+    for (const auto& f : files) reports.push_back(build_report(f));
+    fs::create_directories(fs::path(out_dir) / "plots");
+    size_t plots = 0;
+    for (size_t i = 0; i < reports.size(); ++i) {
+      std::cout << points_table_text(reports[i]) << "\n";
+      for (const auto& plot : reports[i].plots) {
+        write(fs::path(out_dir) / "plots" / (std::to_string(i) + "-" + file_name(plot.id) + ".svg"), render_svg(plot));
+        ++plots;
+      }
+    }
+    write(fs::path(out_dir) / "runs.csv", runs_csv(reports));
+    write(fs::path(out_dir) / "points.csv", points_csv(reports));
+    write(fs::path(out_dir) / "index.html", html_report(reports));
+    std::cout << "report: " << (fs::path(out_dir) / "index.html").string() << " (" << plots
+              << " plots; runs.csv, points.csv)\n";
+    return 0;
+  } catch (const std::exception& e) {
+    std::cerr << "bench-report: " << e.what() << "\n";
+    return 2;
+  }
+}

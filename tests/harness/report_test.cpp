@@ -1,0 +1,85 @@
+// bench-report's pieces: SVG plots, tables and CSV from real results files.
+#include <catch2/catch.hpp>
+#include <cmath>
+
+#include "harness/plot.h"
+#include "harness/report.h"
+#include "support.h"
+
+using namespace genbench;
+
+namespace {
+
+size_t count(const std::string& text, const std::string& what) {
+  size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+RunRecord run(const std::string& id, int64_t index, const std::string& point, uint64_t seed, double scale) {
+  RunRecord r;
+  r.id = id;
+  r.index = index;
+  r.task = "selftest";
+  r.point = point;
+  r.seed = seed;
+  r.status = "ok";
+  for (int i = 0; i <= 100; i += 10) {
+    r.steps.push_back(i);
+    r.metrics["loss"].push_back(scale * std::pow(10.0, -i / 20.0));
+  }
+  r.summaries["final_loss"] = r.metrics["loss"].back();
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("plots: log axes for decades, NaN breaks a line, bands are drawn", "[report]") {
+  CHECK(spans_decades({1, 10, 1000}));
+  CHECK_FALSE(spans_decades({1, 10, 50}));
+  CHECK_FALSE(spans_decades({0, 10, 1000}));  // a log axis cannot show 0
+  Plot plot;
+  plot.id = "p";
+  plot.log_y = true;
+  plot.series.push_back({"a <b>", {1, 2, 3, 4, 5}, {1, 0.1, NAN, 0.001, 1e-4}, {0.5, 0.05, NAN, 5e-4, 5e-5}, {2, 0.2, NAN, 2e-3, 2e-4}});
+  auto svg = render_svg(plot);
+  CHECK(count(svg, "class=\"line\"") == 2);  // broken at the NaN
+  CHECK(count(svg, "class=\"band\"") == 2);
+  CHECK(count(svg, ">1e-4<") == 1);          // decade ticks
+  CHECK(count(svg, "data-label=\"a &lt;b&gt;\"") == 1);
+}
+
+TEST_CASE("a report of a partial file shows what finished and says what is missing", "[report]") {
+  test::TempDir dir;
+  {
+    std::vector<PlannedRun> plan;
+    for (int i = 0; i < 4; ++i) plan.push_back({"r" + std::to_string(i), i < 2 ? "a" : "b", static_cast<uint64_t>(i % 2)});
+    ResultsWriter w(dir.file("p.h5"), {{"suite", std::string("s")}, {"tier", std::string("ci")}, {"status", std::string("running")}}, plan);
+    w.add_run(run("r0", 0, "a", 0, 1.0));
+    w.add_run(run("r1", 1, "a", 1, 3.0));
+    w.add_run(run("r2", 2, "b", 0, 2.0));
+    w.commit();
+  }
+  auto file = read_results(dir.file("p.h5"));
+  auto report = build_report(file);
+  REQUIRE(report.points.size() == 2);
+  CHECK(report.points[0].runs == 2);
+  const auto& s = report.points[0].stats.at("final_loss");
+  CHECK(s.n == 2);
+  CHECK(s.mean == Approx(2e-5));
+  CHECK(s.std == Approx(std::sqrt(2.0) * 1e-5));
+  REQUIRE(report.plots.size() == 1);
+  CHECK(report.plots[0].log_y);
+  CHECK(report.plots[0].series[0].low[0] == 1.0);
+  CHECK(report.plots[0].series[0].high[0] == 3.0);
+
+  auto text = points_table_text(report);
+  CHECK_THAT(text, Catch::Contains("1 of 4 planned runs are missing (status: running)"));
+  CHECK_THAT(text, Catch::Contains("2e-05 ± 1.414e-05"));
+  auto html = html_report({report});
+  CHECK_THAT(html, Catch::Contains("1 of 4 planned runs did not finish") && Catch::Contains("Missing: b seed 1."));
+  auto csv = runs_csv({report});
+  CHECK(count(csv, "\n") == 4);  // header and three runs
+  CHECK_THAT(csv, Catch::StartsWith("file,suite,run_id,point,seed,status,error,wall_time_s,steps_per_s,final_loss\n"));
+  CHECK_THAT(points_csv({report}), Catch::Contains(",s,a,2,2,2e-05,1.414e-05,2\n"));
+}
