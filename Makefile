@@ -39,13 +39,19 @@ test: build test-deps
 run: build
 	./$(BUILD)/bench-run $(SUITE) $(ARGS)
 
+# Benchmarks write Google Benchmark JSON to $(BUILD)/bench/; compare two such
+# files with build/bench-perf-compare OLD.json NEW.json (noise-aware ratios).
 bench: build
-	./$(BUILD)/bench_matrix_sensing --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+	@mkdir -p $(BUILD)/bench
+	./$(BUILD)/bench_matrix_sensing --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true \
+	  --benchmark_display_aggregates_only=true \
+	  --benchmark_out=$(BUILD)/bench/matrix_sensing.json --benchmark_out_format=json
 	./$(BUILD)/bench_harness_overhead
 
 # CI regression tracking: every suite with a committed baseline runs its ci tier
 # and is compared against it (bench-compare: 0 same, 1 regression, 2 cannot
-# compare). `make baselines` refreshes them on purpose: see README.
+# compare); each run is appended to $(BUILD)/history.csv (bench-report
+# --history plots it). `make baselines` refreshes them on purpose: see README.
 BASELINES := $(wildcard results/baselines/*-ci.h5)
 regress: build
 	@mkdir -p $(BUILD)/regress; status=0; \
@@ -53,6 +59,7 @@ regress: build
 	  suite=$$(basename $$base -ci.h5); cand=$(BUILD)/regress/$$suite-ci.h5; \
 	  ./$(BUILD)/bench-run configs/$$suite.yaml --tier ci --out $$cand > $(BUILD)/regress/$$suite.log 2>&1 \
 	    || { echo "make regress: bench-run failed for $$suite (see $(BUILD)/regress/$$suite.log)"; status=2; continue; }; \
+	  ./$(BUILD)/bench-history append $(BUILD)/history.csv $$cand > /dev/null; \
 	  ./$(BUILD)/bench-compare $$base $$cand || { rc=$$?; [ $$status -ne 0 ] || status=$$rc; }; \
 	done; exit $$status
 

@@ -186,7 +186,8 @@ std::string points_csv(const std::vector<SuiteReport>& reports) {
   return out;
 }
 
-std::string html_report(const std::vector<SuiteReport>& reports) {
+std::string html_report(const std::vector<SuiteReport>& reports, const std::vector<Plot>& history,
+                        const std::vector<std::pair<std::string, std::string>>& commits) {
   std::string h =
       "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>genbench report</title>\n<style>\n"
       "body{font-family:sans-serif;margin:24px;color:#222;max-width:1500px}\n"
@@ -248,6 +249,15 @@ std::string html_report(const std::vector<SuiteReport>& reports) {
     }
     h += "</table></div>\n<details><summary>Suite file " + escape_xml(f.root_string("suite_file")) + "</summary><pre>" +
          escape_xml(f.root_string("suite_text")) + "</pre></details>\n</section>\n";
+  }
+  if (!history.empty()) {
+    h += "<section class=\"history\">\n<h2>History over commits</h2>\n<div class=\"plots\">\n";
+    for (const auto& plot : history) h += render_svg(plot);
+    h += "</div>\n<table class=\"commits\"><tr><th>#</th><th class=\"l\">commit</th><th class=\"l\">run started</th></tr>\n";
+    for (size_t i = 0; i < commits.size(); ++i)
+      h += "<tr><td>" + std::to_string(i + 1) + "</td><td class=\"l\">" + escape_xml(commits[i].first) +
+           "</td><td class=\"l\">" + escape_xml(commits[i].second) + "</td></tr>\n";
+    h += "</table>\n</section>\n";
   }
   return h + "</body></html>\n";
 }

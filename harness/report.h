@@ -36,6 +36,8 @@ SuiteReport build_report(const ResultsFile& file);
 std::string points_table_text(const SuiteReport& report);
 std::string runs_csv(const std::vector<SuiteReport>& reports);
 std::string points_csv(const std::vector<SuiteReport>& reports);
-std::string html_report(const std::vector<SuiteReport>& reports);
+// The page; with a history (bench-history), a section of plots over commits.
+std::string html_report(const std::vector<SuiteReport>& reports, const std::vector<Plot>& history = {},
+                        const std::vector<std::pair<std::string, std::string>>& commits = {});
 
 }  // namespace genbench

@@ -1,17 +1,20 @@
 // bench-report: tables, CSV, SVG plots and one self-contained HTML page from
 // results files.
 //
-//   bench-report FILE.h5 [FILE.h5 ...] [--out DIR]
+//   bench-report FILE.h5 [FILE.h5 ...] [--out DIR] [--history HISTORY.csv [--quantity Q ...]]
 //
 // Writes DIR/index.html, DIR/runs.csv, DIR/points.csv and DIR/plots/*.svg
 // (DIR defaults to the first file's name without .h5, plus -report) and
 // prints each file's table of sweep points. A partial file (a killed or
 // interrupted sweep) is reported as far as it got, with what is missing.
+// With --history, the page also plots each quantity (or those named with
+// --quantity) over the commits of a bench-history file.
 // Exit codes: 0 written, 2 a file could not be read or the output written.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 
+#include "harness/history.h"
 #include "harness/report.h"
 
 using namespace genbench;
@@ -35,22 +38,25 @@ std::string file_name(std::string s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<std::string> inputs;
-  std::string out_dir;
+  std::vector<std::string> inputs, quantities;
+  std::string out_dir, history_file;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     if (a == "--out" && i + 1 < argc) out_dir = argv[++i];
+    else if (a == "--history" && i + 1 < argc) history_file = argv[++i];
+    else if (a == "--quantity" && i + 1 < argc) quantities.push_back(argv[++i]);
     else if (a.rfind("--", 0) == 0 || a == "-h") {
       std::cerr << (a == "--help" || a == "-h" ? "" : "bench-report: unknown option " + a + "\n")
-                << "usage: bench-report FILE.h5 [FILE.h5 ...] [--out DIR]\n";
+                << "usage: bench-report FILE.h5 [FILE.h5 ...] [--out DIR] [--history HISTORY.csv [--quantity Q ...]]\n";
       return a == "--help" || a == "-h" ? 0 : 2;
     } else inputs.push_back(a);
   }
-  if (inputs.empty()) {
-    std::cerr << "usage: bench-report FILE.h5 [FILE.h5 ...] [--out DIR]\n";
+  if (inputs.empty() && history_file.empty()) {
+    std::cerr << "usage: bench-report FILE.h5 [FILE.h5 ...] [--out DIR] [--history HISTORY.csv [--quantity Q ...]]\n";
     return 2;
   }
-  if (out_dir.empty()) out_dir = fs::path(inputs[0]).replace_extension("").string() + "-report";
+  if (out_dir.empty())
+    out_dir = fs::path(inputs.empty() ? history_file : inputs[0]).replace_extension("").string() + "-report";
   try {
     std::vector<ResultsFile> files;
     for (const auto& in : inputs) files.push_back(read_results(in));
@@ -67,7 +73,20 @@ int main(int argc, char** argv) {
     }
     write(fs::path(out_dir) / "runs.csv", runs_csv(reports));
     write(fs::path(out_dir) / "points.csv", points_csv(reports));
-    write(fs::path(out_dir) / "index.html", html_report(reports));
+    std::vector<Plot> history;
+    std::vector<std::pair<std::string, std::string>> commits;
+    if (!history_file.empty()) {
+      auto rows = read_history(history_file);
+      history = history_plots(rows, quantities);
+      commits = history_commits(rows);
+      for (const auto& plot : history) {
+        write(fs::path(out_dir) / "plots" / (file_name(plot.id) + ".svg"), render_svg(plot));
+        ++plots;
+      }
+      std::cout << "history: " << commits.size() << " commits, " << history.size() << " quantities from "
+                << history_file << "\n";
+    }
+    write(fs::path(out_dir) / "index.html", html_report(reports, history, commits));
     std::cout << "report: " << (fs::path(out_dir) / "index.html").string() << " (" << plots
               << " plots; runs.csv, points.csv)\n";
     return 0;

@@ -1,7 +1,9 @@
 // bench-report's pieces: SVG plots, tables and CSV from real results files.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 
+#include "harness/history.h"
 #include "harness/plot.h"
 #include "harness/report.h"
 #include "support.h"
@@ -82,4 +84,38 @@ TEST_CASE("a report of a partial file shows what finished and says what is missi
   CHECK(count(csv, "\n") == 4);  // header and three runs
   CHECK_THAT(csv, Catch::StartsWith("file,suite,run_id,point,seed,status,error,wall_time_s,steps_per_s,final_loss\n"));
   CHECK_THAT(points_csv({report}), Catch::Contains(",s,a,2,2,2e-05,1.414e-05,2\n"));
+}
+
+TEST_CASE("a history keeps each commit's medians and plots them over commits", "[report][history]") {
+  test::TempDir dir;
+  auto write_file = [&](const std::string& name, const std::string& commit, double scale) {
+    std::vector<PlannedRun> plan{{"r0", "a, b", 0}, {"r1", "a, b", 1}};
+    ResultsWriter w(dir.file(name), {{"suite", std::string("s")}, {"tier", std::string("ci")},
+                                     {"git_commit", commit}, {"git_dirty", false},
+                                     {"start_time", std::string("2026-11-29T10:00:0") + name[0] + "Z"}}, plan);
+    w.add_run(run("r0", 0, "a, b", 0, scale));
+    w.add_run(run("r1", 1, "a, b", 1, 3 * scale));
+    w.commit();
+  };
+  write_file("1.h5", "aaa", 1.0);
+  write_file("2.h5", "bbb", 10.0);
+  auto history = dir.file("h.csv");
+  append_history(history, history_rows(read_results(dir.file("1.h5"))));
+  append_history(history, history_rows(read_results(dir.file("2.h5"))));
+  auto rows = read_history(history);
+  REQUIRE(rows.size() == 6);  // 2 commits x (final_loss, wall_time_s, steps_per_s)
+  CHECK(rows[0].commit == "aaa");
+  CHECK(rows[0].point == "a, b");  // a comma survives the CSV
+  auto final_loss = std::find_if(rows.begin(), rows.end(), [](const HistoryRow& r) { return r.quantity == "final_loss"; });
+  CHECK(final_loss->median == Approx(2e-5));  // median of 1e-5 and 3e-5
+  CHECK(final_loss->n == 2);
+  auto commits = history_commits(rows);
+  REQUIRE(commits.size() == 2);
+  CHECK(commits[1].first == "bbb");
+  auto plots = history_plots(rows, {"final_loss"});
+  REQUIRE(plots.size() == 1);
+  CHECK(plots[0].series[0].x == std::vector<double>{1, 2});
+  CHECK(plots[0].series[0].y[1] == Approx(2e-4));
+  test::write_file(dir.file("bad.csv"), "commit,time,suite,tier,point,quantity,median,n\naaa,t,s,ci,p,q,x,1\n");
+  REQUIRE_THROWS_WITH(read_history(dir.file("bad.csv")), dir.file("bad.csv") + ":2: median and n must be numbers");
 }

@@ -1,0 +1,153 @@
+#include "harness/history.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <stdexcept>
+
+namespace genbench {
+
+namespace {
+
+const char* kHeader = "commit,time,suite,tier,point,quantity,median,n";
+
+std::string field(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::vector<std::string> split_csv(const std::string& line) {
+  std::vector<std::string> out(1);
+  bool quoted = false;
+  for (size_t i = 0; i < line.size(); ++i) {
+    char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
+      else if (c == '"') quoted = false;
+      else out.back() += c;
+    } else if (c == '"') quoted = true;
+    else if (c == ',') out.emplace_back();
+    else out.back() += c;
+  }
+  return out;
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+std::string commit_of(const ResultsFile& file) {
+  auto commit = file.root_string("git_commit");
+  auto it = file.root.find("git_dirty");
+  bool dirty = it != file.root.end() && std::holds_alternative<bool>(it->second) && std::get<bool>(it->second);
+  return commit + (dirty ? "+dirty" : "");
+}
+
+}  // namespace
+
+std::vector<HistoryRow> history_rows(const ResultsFile& file) {
+  std::map<std::string, std::map<std::string, std::vector<double>>> values;  // point -> quantity -> runs
+  std::vector<std::string> points;
+  for (const auto& r : file.runs) {
+    if (!values.count(r.point)) points.push_back(r.point);
+    auto& q = values[r.point];
+    for (const auto& [k, v] : r.summaries) q[k].push_back(v);
+    q["wall_time_s"].push_back(r.wall_time_s);
+    q["steps_per_s"].push_back(r.steps_per_s);
+  }
+  std::vector<HistoryRow> rows;
+  for (const auto& p : points)
+    for (const auto& [quantity, v] : values[p])
+      rows.push_back({commit_of(file), file.root_string("start_time"), file.root_string("suite"),
+                      file.root_string("tier"), p, quantity, median(v), v.size()});
+  return rows;
+}
+
+void append_history(const std::string& path, const std::vector<HistoryRow>& rows) {
+  bool fresh = !std::ifstream(path).good();
+  std::ofstream out(path, std::ios::app);
+  if (fresh) out << kHeader << "\n";
+  char num[32];
+  for (const auto& r : rows) {
+    snprintf(num, sizeof num, "%.17g", r.median);
+    out << field(r.commit) << "," << field(r.time) << "," << field(r.suite) << "," << field(r.tier) << ","
+        << field(r.point) << "," << field(r.quantity) << "," << num << "," << r.n << "\n";
+  }
+  out.close();
+  if (!out) throw std::runtime_error(path + ": cannot append to the history");
+}
+
+std::vector<HistoryRow> read_history(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error(path + ": cannot open history");
+  std::string line;
+  if (!std::getline(in, line) || line != kHeader)
+    throw std::runtime_error(path + ":1: expected the header '" + std::string(kHeader) + "'");
+  std::vector<HistoryRow> rows;
+  for (int number = 2; std::getline(in, line); ++number) {
+    if (line.empty()) continue;
+    auto f = split_csv(line);
+    if (f.size() != 8) throw std::runtime_error(path + ":" + std::to_string(number) + ": expected 8 fields, found " + std::to_string(f.size()));
+    try {
+      rows.push_back({f[0], f[1], f[2], f[3], f[4], f[5], std::stod(f[6]), static_cast<size_t>(std::stoul(f[7]))});
+    } catch (const std::exception&) {
+      throw std::runtime_error(path + ":" + std::to_string(number) + ": median and n must be numbers");
+    }
+  }
+  return rows;
+}
+
+std::vector<std::pair<std::string, std::string>> history_commits(const std::vector<HistoryRow>& rows) {
+  std::vector<std::pair<std::string, std::string>> out;  // (commit, time)
+  std::set<std::pair<std::string, std::string>> seen;
+  for (const auto& r : rows)
+    if (seen.insert({r.commit, r.time}).second) out.push_back({r.commit, r.time});
+  return out;
+}
+
+std::vector<Plot> history_plots(const std::vector<HistoryRow>& rows, const std::vector<std::string>& quantities) {
+  auto commits = history_commits(rows);
+  auto x_of = [&](const HistoryRow& r) {
+    for (size_t i = 0; i < commits.size(); ++i)
+      if (commits[i].first == r.commit && commits[i].second == r.time) return static_cast<double>(i + 1);
+    return 0.0;
+  };
+  std::map<std::pair<std::string, std::string>, std::map<std::string, Series>> by_plot;  // (suite, quantity) -> point
+  std::vector<std::pair<std::string, std::string>> order;
+  for (const auto& r : rows) {
+    if (!quantities.empty() && std::find(quantities.begin(), quantities.end(), r.quantity) == quantities.end()) continue;
+    auto key = std::make_pair(r.suite, r.quantity);
+    if (!by_plot.count(key)) order.push_back(key);
+    auto& s = by_plot[key][r.point];
+    s.label = r.point;
+    s.x.push_back(x_of(r));
+    s.y.push_back(r.median);
+  }
+  std::vector<Plot> plots;
+  for (const auto& key : order) {
+    Plot p;
+    p.id = "history/" + key.first + "/" + key.second;
+    p.title = key.first + ": " + key.second + " over commits (median over seeds)";
+    p.x_label = "commit (in order appended)";
+    p.y_label = key.second;
+    std::vector<double> all;
+    int color = 0;
+    for (auto& [point, s] : by_plot[key]) {
+      all.insert(all.end(), s.y.begin(), s.y.end());
+      s.color = color++;
+      p.series.push_back(s);
+    }
+    p.log_y = spans_decades(all);
+    plots.push_back(std::move(p));
+  }
+  return plots;
+}
+
+}  // namespace genbench
