@@ -265,7 +265,7 @@ int run_suite(const Options& o, int argc, char** argv) {
   sched.device = device;
   sched.threads = suite.threads;
   sched.worker_exe = self_exe();
-  const Detector* detector = find_detector(suite.suite);
+  const Detector* detector = find_detector(suite.detector);
 
   if (out_path.empty()) {
     fs::create_directories("results");
@@ -285,6 +285,7 @@ int run_suite(const Options& o, int argc, char** argv) {
     auto attrs = collect_provenance();
     attrs["command_line"] = command_line;
     attrs["suite"] = suite.suite;
+    attrs["detector"] = suite.detector;
     attrs["suite_file"] = suite.file;
     attrs["suite_text"] = suite.text;
     attrs["suite_description"] = suite.description;
@@ -333,6 +334,10 @@ int run_suite(const Options& o, int argc, char** argv) {
                  write_error.c_str(), out_path.c_str());
     return 1;
   }
+  if (detector) {  // suite-level summaries, from the file as it now stands
+    auto so_far = read_results(out_path);
+    writer->set_root_summaries(detector->analyse_suite(so_far));
+  }
   writer->set_root_attrs({{"end_time", utc_now()}, {"status", std::string(complete ? "complete" : "interrupted")}});
   writer->commit();
   writer.reset();
@@ -341,6 +346,7 @@ int run_suite(const Options& o, int argc, char** argv) {
   std::printf("%s (%s%s): %zu of %zu runs in %s\n", suite.suite.c_str(), suite.task.c_str(),
               tier.empty() ? "" : (", tier " + tier).c_str(), file.runs.size(), file.plan.size(), out_path.c_str());
   print_results(file, detector);
+  for (const auto& [k, v] : file.summaries) std::printf("  %s = %s\n", k.c_str(), short_number(v).c_str());
   if (!suite.description.empty()) std::printf("\n%s", suite.description.c_str());
   if (!complete) {
     std::fprintf(stderr, "bench-run: interrupted; finish with: bench-run --resume %s\n", out_path.c_str());

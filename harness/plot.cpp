@@ -166,12 +166,13 @@ std::string render_svg(const Plot& plot, int width, int height) {
       std::string pts;
       for (size_t k : seg) pts += fmt("%.1f", x.px(s.x[k])) + "," + fmt("%.1f", y.px(s.y[k])) + " ";
       svg += "<polyline class=\"line\" points=\"" + pts + "\" fill=\"none\" stroke=\"" + color +
-             "\" stroke-width=\"1.6\"/>\n";
+             "\" stroke-width=\"1.6\"" + (s.dashed ? " stroke-dasharray=\"6 4\"" : "") + "/>\n";
     });
     double ly = top + 8 + 18.0 * static_cast<double>(i);
     auto label = s.label.size() > 26 ? s.label.substr(0, 25) + "…" : s.label;
     svg += "<line x1=\"" + fmt("%.1f", width - right + 12) + "\" x2=\"" + fmt("%.1f", width - right + 32) + "\" y1=\"" +
-           fmt("%.1f", ly) + "\" y2=\"" + fmt("%.1f", ly) + "\" stroke=\"" + color + "\" stroke-width=\"3\"/>\n";
+           fmt("%.1f", ly) + "\" y2=\"" + fmt("%.1f", ly) + "\" stroke=\"" + color + "\" stroke-width=\"3\"" +
+           (s.dashed ? " stroke-dasharray=\"6 4\"" : "") + "/>\n";
     svg += "<text x=\"" + fmt("%.1f", width - right + 38) + "\" y=\"" + fmt("%.1f", ly) +
            "\" dominant-baseline=\"middle\">" + escape_xml(label) + "</text>\n</g>\n";
   }

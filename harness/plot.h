@@ -13,6 +13,7 @@ struct Series {
   std::vector<double> x, y;       // the line (NaN breaks it)
   std::vector<double> low, high;  // the band around it; empty for none
   int color = -1;                 // palette index, so a point keeps its color across plots; -1: by position
+  bool dashed = false;            // e.g. a theory curve beside the measured one
 };
 
 struct Plot {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 #include <set>
 
 #include "suites/detector.h"
@@ -33,10 +34,14 @@ std::string mean_std(const PointStats::Stat& s, size_t runs) {
 }
 
 // One plot per metric: each sweep point's median over seeds, with a min-max band.
-std::vector<Plot> trajectory_plots(const ResultsFile& file, const std::vector<PointStats>& points) {
+std::vector<Plot> trajectory_plots(const ResultsFile& file, const std::vector<PointStats>& points,
+                                   const Detector* detector) {
   std::set<std::string> metrics;
   for (const auto& r : file.runs)
     for (const auto& [m, v] : r.metrics) metrics.insert(m);
+  if (auto only = detector ? detector->trajectory_metrics() : std::nullopt)
+    for (auto it = metrics.begin(); it != metrics.end();)
+      it = std::find(only->begin(), only->end(), *it) == only->end() ? metrics.erase(it) : std::next(it);
   std::vector<Plot> plots;
   for (const auto& metric : metrics) {
     Plot plot;
@@ -75,12 +80,75 @@ std::vector<Plot> trajectory_plots(const ResultsFile& file, const std::vector<Po
   return plots;
 }
 
+// A run's value for a sweep-plot axis: a summary, else a numeric parameter.
+std::optional<double> axis_value(const RunRecord& r, const std::string& key) {
+  if (auto it = r.summaries.find(key); it != r.summaries.end()) return it->second;
+  if (!r.params.has(key)) return std::nullopt;
+  const auto& v = r.params.get(key);
+  if (std::holds_alternative<double>(v)) return std::get<double>(v);
+  if (std::holds_alternative<int64_t>(v)) return static_cast<double>(std::get<int64_t>(v));
+  return std::nullopt;
+}
+
+// The detector's curves over the sweep: per group, the median over seeds at
+// each x with a min-max band, and the theory (when named) as a dashed line.
+std::vector<Plot> sweep_plots(const ResultsFile& file, const Detector& detector) {
+  std::vector<Plot> plots;
+  for (const auto& spec : detector.sweep_plots()) {
+    std::map<std::string, std::map<double, std::vector<double>>> measured;  // group -> x -> values
+    std::map<std::string, std::map<double, double>> theory;
+    for (const auto& r : file.runs) {
+      auto x = axis_value(r, spec.x), y = axis_value(r, spec.y);
+      if (!x || !y || r.status != "ok") continue;
+      std::string group;
+      for (const auto& g : spec.group_by)
+        if (r.params.has(g)) group += (group.empty() ? "" : " ") + g + "=" + format_value(r.params.get(g));
+      measured[group][*x].push_back(*y);
+      if (!spec.theory.empty())
+        if (auto t = axis_value(r, spec.theory)) theory[group][*x] = *t;
+    }
+    if (measured.empty()) continue;
+    Plot plot;
+    plot.id = file.root_string("suite") + "/sweep/" + spec.y;
+    plot.title = spec.title;
+    plot.x_label = spec.x;
+    plot.y_label = spec.y;
+    plot.log_x = spec.log_x;
+    plot.log_y = spec.log_y;
+    int color = 0;
+    for (auto& [group, by_x] : measured) {
+      Series s;
+      s.label = group.empty() ? spec.y : group;
+      s.color = color;
+      for (auto& [x, values] : by_x) {
+        std::sort(values.begin(), values.end());
+        s.x.push_back(x);
+        s.y.push_back(values[values.size() / 2]);
+        s.low.push_back(values.front());
+        s.high.push_back(values.back());
+      }
+      plot.series.push_back(std::move(s));
+      if (theory.count(group)) {
+        Series t;
+        t.label = "theory" + (group.empty() ? "" : " " + group);
+        t.color = measured.size() == 1 ? 7 : color;  // grey beside a single measured line
+        t.dashed = true;
+        for (const auto& [x, v] : theory[group]) t.x.push_back(x), t.y.push_back(v);
+        plot.series.push_back(std::move(t));
+      }
+      ++color;
+    }
+    plots.push_back(std::move(plot));
+  }
+  return plots;
+}
+
 }  // namespace
 
 SuiteReport build_report(const ResultsFile& file) {
   SuiteReport report;
   report.file = &file;
-  const Detector* detector = find_detector(file.root_string("suite"));
+  const Detector* detector = detector_for(file);
   std::set<std::string> seen;
   if (detector)
     for (const auto& k : detector->headline()) report.keys.push_back(k), report.headline.push_back(k), seen.insert(k);
@@ -114,7 +182,8 @@ SuiteReport build_report(const ResultsFile& file) {
       s.std = std::sqrt(s.std);
       p.stats[key] = s;
     }
-  report.plots = trajectory_plots(file, report.points);
+  if (detector) report.sweeps = sweep_plots(file, *detector);
+  report.plots = trajectory_plots(file, report.points, detector);
   return report;
 }
 
@@ -140,6 +209,7 @@ std::string points_table_text(const SuiteReport& report) {
     out += "\n";
   }
   out += "(mean ± std over seeds; '-': not reached; (n/m): reached in n of m runs)\n";
+  for (const auto& [k, v] : file.summaries) out += "  " + k + " = " + num(v) + "\n";
   if (auto missing = file.missing(); !missing.empty())
     out += std::to_string(missing.size()) + " of " + std::to_string(file.plan.size()) +
            " planned runs are missing (status: " + file.root_string("status") + ")\n";
@@ -231,7 +301,18 @@ std::string html_report(const std::vector<SuiteReport>& reports, const std::vect
       for (const auto& k : rep.keys) h += "<td>" + escape_xml(mean_std(p.stats.at(k), p.runs)) + "</td>";
       h += "</tr>\n";
     }
-    h += "</table></div>\n<h3>Trajectories</h3>\n<div class=\"plots\">\n";
+    h += "</table></div>\n";
+    if (!f.summaries.empty()) {
+      h += "<h3>Suite summaries</h3>\n<table class=\"suite-summaries\">\n";
+      for (const auto& [k, v] : f.summaries) h += "<tr><th class=\"l\">" + escape_xml(k) + "</th><td>" + num(v) + "</td></tr>\n";
+      h += "</table>\n";
+    }
+    if (!rep.sweeps.empty()) {
+      h += "<h3>Over the sweep</h3>\n<div class=\"plots\">\n";
+      for (const auto& plot : rep.sweeps) h += render_svg(plot);
+      h += "</div>\n";
+    }
+    h += "<h3>Trajectories</h3>\n<div class=\"plots\">\n";
     for (const auto& plot : rep.plots) h += render_svg(plot);
     h += "</div>\n<h3>Runs</h3>\n<div class=\"scroll\"><table class=\"runs\"><tr><th class=\"l\">run id</th><th class=\"l\">point</th><th>seed</th>"
          "<th class=\"l\">status</th><th>wall s</th><th>steps/s</th>";

@@ -28,7 +28,8 @@ struct SuiteReport {
   std::vector<std::string> keys;      // every summary key, the detector's headline first
   std::vector<std::string> headline;  // the keys worth a terminal column
   std::vector<PointStats> points;     // in plan order
-  std::vector<Plot> plots;            // one per metric
+  std::vector<Plot> sweeps;           // the detector's curves over the sweep (with theory)
+  std::vector<Plot> plots;            // trajectories, one per metric
 };
 
 SuiteReport build_report(const ResultsFile& file);

@@ -66,7 +66,9 @@ int main(int argc, char** argv) {
     size_t plots = 0;
     for (size_t i = 0; i < reports.size(); ++i) {
       std::cout << points_table_text(reports[i]) << "\n";
-      for (const auto& plot : reports[i].plots) {
+      auto all = reports[i].sweeps;
+      all.insert(all.end(), reports[i].plots.begin(), reports[i].plots.end());
+      for (const auto& plot : all) {
         write(fs::path(out_dir) / "plots" / (std::to_string(i) + "-" + file_name(plot.id) + ".svg"), render_svg(plot));
         ++plots;
       }

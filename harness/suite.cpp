@@ -15,9 +15,9 @@ namespace genbench {
 
 namespace {
 
-const std::vector<std::string> kTopKeys = {"suite",        "task",      "description", "defaults",
-                                           "sweep",        "tiers",     "default_tier", "log_every",
-                                           "threads",      "tolerances"};
+const std::vector<std::string> kTopKeys = {"suite",     "task",         "detector",  "description",
+                                           "defaults",  "sweep",        "tiers",     "default_tier",
+                                           "log_every", "threads",      "tolerances"};
 const std::vector<std::string> kToleranceKeys = {"abs", "rel", "floor", "log"};
 const std::vector<std::string> kSweepKeys = {"points", "grid", "zip", "seeds"};
 const std::vector<std::string> kTierKeys = {"sweep", "seeds", "log_every", "description"};
@@ -327,6 +327,7 @@ SuiteSpec parse_suite(const std::string& text, const std::string& file) {
   parser.specs = parser.task->params();
 
   if (auto n = root["description"]) suite.description = parser.scalar(n, "description");
+  suite.detector = root["detector"] ? parser.scalar(root["detector"], "detector") : suite.suite;
   if (auto n = root["defaults"]) suite.defaults = parser.value_map(n, "defaults");
   if (auto n = root["sweep"]) parser.sweep_into(n, "sweep", suite.sweep);
   if (auto n = root["log_every"]) suite.log_every = parser.integer(n, "log_every", 1);

@@ -1,6 +1,7 @@
 // Suite files (configs/*.yaml): parsing, validation and sweep expansion.
 //
-//   suite: matrix_sensing            # name of the phenomenon (and of its detector)
+//   suite: matrix_sensing            # name of the phenomenon
+//   detector: matrix_sensing         # the detector in suites/ (default: the suite's name)
 //   task: matrix_sensing             # a registered task
 //   description: ...                 # free text, kept in the HDF5 file
 //   defaults: {d: 30, lr: 0.05}      # override the task's own defaults
@@ -83,7 +84,7 @@ struct Tolerances {
 struct SuiteSpec {
   std::string file;  // as given; used in messages
   std::string text;  // the file's text, stored in results
-  std::string suite, task, description, default_tier;
+  std::string suite, task, description, default_tier, detector;
   ValueMap defaults;
   Sweep sweep;
   std::map<std::string, Tier> tiers;

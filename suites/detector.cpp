@@ -10,13 +10,18 @@ static std::map<std::string, std::unique_ptr<Detector>>& detectors() {
 }
 
 bool register_detector(std::unique_ptr<Detector> detector) {
-  auto name = detector->suite();
+  auto name = detector->name();
   return detectors().emplace(name, std::move(detector)).second;
 }
 
-const Detector* find_detector(const std::string& suite) {
-  auto it = detectors().find(suite);
+const Detector* find_detector(const std::string& name) {
+  auto it = detectors().find(name);
   return it == detectors().end() ? nullptr : it->second.get();
+}
+
+const Detector* detector_for(const ResultsFile& file) {
+  auto name = file.root_string("detector");
+  return find_detector(name.empty() ? file.root_string("suite") : name);
 }
 
 template <typename Pred>

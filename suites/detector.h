@@ -3,7 +3,7 @@
 // layer returns them, never a trainer's internals, so it works the same on a
 // run that just finished and on a file read back years later.
 //
-// One detector per suite, registered under the suite's name:
+// Registered by name (a suite names its detector, by default its own name):
 //   GENBENCH_REGISTER_DETECTOR(MatrixSensingDetector);
 #pragma once
 
@@ -19,16 +19,33 @@ namespace genbench {
 
 class Detector {
  public:
-  virtual std::string suite() const = 0;
+  virtual std::string name() const = 0;
   // Per-run summaries, stored under /runs/<id>/summary beside the task's own.
   // A threshold that was never reached is left out, not set to a sentinel.
   virtual std::map<std::string, double> analyse(const RunRecord& run) const = 0;
   // Summary keys bench-run prints in its result table, most telling first.
   virtual std::vector<std::string> headline() const = 0;
+  // Suite-level summaries across runs (a peak over the sweep, a distance to
+  // theory), stored under /summary once the sweep ends.
+  virtual std::map<std::string, double> analyse_suite(const ResultsFile& /*file*/) const { return {}; }
+
+  // A curve over the sweep for bench-report: x and y are summary keys or
+  // parameters; each run gives a point, seeds make a median and a band.
+  struct SweepPlot {
+    std::string title, x, y;
+    std::string theory;                 // a summary drawn as its own line (e.g. a closed form); may be empty
+    std::vector<std::string> group_by;  // parameters whose values make separate lines
+    bool log_x = false, log_y = false;
+  };
+  virtual std::vector<SweepPlot> sweep_plots() const { return {}; }
+  // Metrics worth a trajectory plot; nullopt: every metric.
+  virtual std::optional<std::vector<std::string>> trajectory_metrics() const { return std::nullopt; }
   virtual ~Detector() = default;
 };
 
-const Detector* find_detector(const std::string& suite);  // nullptr when none
+const Detector* find_detector(const std::string& name);  // nullptr when none
+// The detector of a results file: its `detector` attribute, else its suite's name.
+const Detector* detector_for(const ResultsFile& file);
 bool register_detector(std::unique_ptr<Detector> detector);
 
 #define GENBENCH_REGISTER_DETECTOR(Type) \

@@ -8,7 +8,7 @@ namespace genbench {
 
 class MatrixSensingDetector : public Detector {
  public:
-  std::string suite() const override { return "matrix_sensing"; }
+  std::string name() const override { return "matrix_sensing"; }
 
   std::vector<std::string> headline() const override {
     return {"final_rel_error", "steps_to_rel_error_1e-2", "steps_to_rel_error_1e-8", "decades_per_1k_steps",

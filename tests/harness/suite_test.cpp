@@ -35,7 +35,7 @@ TEST_CASE("malformed suites fail with file:line:col: key: message", "[suite]") {
       {"suite: t\ntask: selftest\ntires: {}\n", "t.yaml:3:1: tires: unknown key (did you mean 'tiers'?)"},
       {"suite: t\n", "t.yaml:1:1: task: missing required key"},
       {"suite: t\ntask: selftst\n",
-       "t.yaml:2:7: task: unknown task 'selftst' (did you mean 'selftest'?); known tasks: matrix_sensing, selftest"},
+       "t.yaml:2:7: task: unknown task 'selftst' (did you mean 'selftest'?); known tasks: linear_regression, matrix_sensing, selftest"},
       {"suite: t\ntask: selftest\ndefaults: {steps: 1.5}\n", "t.yaml:3:19: defaults.steps: expected int, found float 1.5"},
       {"suite: t\ntask: selftest\ndefaults: {steps: -3}\n", "t.yaml:3:19: defaults.steps: must be >= 0, found -3"},
       {"suite: t\ntask: selftest\ndefaults: {step: 3}\n",

@@ -1,0 +1,62 @@
+// Linear regression: the closed forms, and the estimator run in-process.
+#include "tasks/linear_regression.h"
+
+#include <catch2/catch.hpp>
+#include <cmath>
+#include <map>
+
+using namespace genbench;
+
+namespace {
+
+// Keeps what a task logs, as the harness would.
+struct Recorder : MetricSink {
+  std::map<std::string, std::vector<double>> rows;
+  std::map<std::string, double> summaries;
+  void log(int64_t, const Metrics& m) override {
+    for (const auto& [k, v] : m) rows[k].push_back(v);
+  }
+  void summary(const std::string& k, double v) override { summaries[k] = v; }
+};
+
+Recorder run(int64_t n, int64_t p, double ridge, int64_t trials = 20) {
+  LinearRegression task;
+  auto params = default_params(task.params());
+  params.set("n", n);
+  params.set("p", p);
+  params.set("ridge", ridge);
+  params.set("trials", trials);
+  params.set("n_test", int64_t{200});
+  std::atomic<bool> stop{false};
+  Recorder rec;
+  task.run({params, 7, "cpu", 1, stop}, rec);
+  return rec;
+}
+
+}  // namespace
+
+TEST_CASE("min-norm risk: finite-n and asymptotic closed forms", "[tasks][linear_regression]") {
+  CHECK(*min_norm_risk_finite(100, 50, 1, 0.25) == Approx(0.25 * 50 / 49.0));
+  CHECK(*min_norm_risk_finite(100, 200, 1, 0.25) == Approx(0.5 + 0.25 * 100 / 99.0));
+  CHECK_FALSE(min_norm_risk_finite(100, 100, 1, 0.25));  // undefined at the threshold
+  CHECK_FALSE(min_norm_risk_finite(100, 99, 1, 0.25));
+  CHECK(*min_norm_risk_asymptotic(0.5, 1, 0.25) == Approx(0.25));
+  CHECK(*min_norm_risk_asymptotic(2, 1, 0.25) == Approx(0.75));
+  CHECK_FALSE(min_norm_risk_asymptotic(1, 1, 0.25));
+}
+
+TEST_CASE("the min-norm estimator interpolates past the threshold; ridge shrinks toward it", "[tasks][linear_regression]") {
+  auto over = run(50, 120, 0);
+  REQUIRE(over.rows["train_mse"].size() == 20);
+  for (double v : over.rows["train_mse"]) CHECK(v < 1e-20);
+  CHECK(over.summaries.at("gamma") == Approx(2.4));
+  CHECK(over.summaries.count("theory_excess_risk"));
+  auto under = run(120, 50, 0);
+  for (double v : under.rows["train_mse"]) CHECK(v > 0.05);  // least squares cannot fit the noise
+  auto tiny_ridge = run(50, 120, 1e-10);
+  for (size_t i = 0; i < 20; ++i)
+    CHECK(tiny_ridge.rows["excess_risk"][i] == Approx(over.rows["excess_risk"][i]).epsilon(1e-5));
+  CHECK_FALSE(tiny_ridge.summaries.count("theory_excess_risk"));  // no closed form for ridge here
+  auto big_ridge = run(50, 120, 1000);  // n lambda = 5e4 against eigenvalues of X X^T below ~300
+  for (double v : big_ridge.rows["excess_risk"]) CHECK(v == Approx(1.0).margin(0.02));  // beta_hat ~ 0
+}
