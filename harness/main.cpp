@@ -179,7 +179,10 @@ std::string short_number(double v) {
 // The readable result: one line per sweep point, the detector's headline
 // numbers as medians over seeds (every run's own values are in the file).
 void print_results(const ResultsFile& file, const Detector* detector) {
-  auto keys = detector ? detector->headline() : std::vector<std::string>{};
+  std::vector<std::string> keys;  // the detector's headline keys that some run has
+  for (const auto& k : detector ? detector->headline() : std::vector<std::string>{})
+    if (std::any_of(file.runs.begin(), file.runs.end(), [&](const RunRecord& r) { return r.summaries.count(k) > 0; }))
+      keys.push_back(k);
   std::vector<std::string> points;  // in plan order
   std::map<std::string, std::vector<const RunRecord*>> by_point;
   for (const auto& r : file.runs) {

@@ -149,13 +149,15 @@ SuiteReport build_report(const ResultsFile& file) {
   SuiteReport report;
   report.file = &file;
   const Detector* detector = detector_for(file);
-  std::set<std::string> seen;
-  if (detector)
-    for (const auto& k : detector->headline()) report.keys.push_back(k), report.headline.push_back(k), seen.insert(k);
-  std::set<std::string> rest;
+  std::set<std::string> present, seen;  // summary keys some run has
   for (const auto& r : file.runs)
-    for (const auto& [k, v] : r.summaries)
-      if (!seen.count(k)) rest.insert(k);
+    for (const auto& [k, v] : r.summaries) present.insert(k);
+  if (detector)
+    for (const auto& k : detector->headline())
+      if (present.count(k)) report.keys.push_back(k), report.headline.push_back(k), seen.insert(k);
+  std::set<std::string> rest;
+  for (const auto& k : present)
+    if (!seen.count(k)) rest.insert(k);
   report.keys.insert(report.keys.end(), rest.begin(), rest.end());
   if (report.headline.empty()) report.headline = report.keys;
 

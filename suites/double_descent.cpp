@@ -32,7 +32,8 @@ class DoubleDescentDetector : public Detector {
   std::string name() const override { return "double_descent"; }
 
   std::vector<std::string> headline() const override {
-    return {"gamma", "excess_risk_mean", "theory_excess_risk", "theory_rel_gap", "test_mse_mean", "train_mse_mean"};
+    return {"gamma",         "excess_risk_mean", "theory_excess_risk", "theory_rel_gap", "test_mse_mean",
+            "train_mse_mean", "N_over_n",        "test_error",         "train_error",    "test_loss"};
   }
 
   std::map<std::string, double> analyse(const RunRecord& run) const override {
@@ -44,6 +45,9 @@ class DoubleDescentDetector : public Detector {
         out[std::string(m) + "_mean"] = mean;
         if (v->size() > 1) out[std::string(m) + "_sem"] = std::sqrt(var / static_cast<double>(v->size() - 1) / static_cast<double>(v->size()));
       }
+    if (run.task == "random_features")  // one solve, one row: its values are the result
+      for (const char* m : {"test_error", "train_error", "test_loss", "train_loss"})
+        if (const auto* v = run.metric(m); v && !v->empty()) out[m] = v->back();
     auto theory = run.summaries.find("theory_excess_risk");
     if (theory != run.summaries.end() && out.count("excess_risk_mean"))
       out["theory_rel_gap"] = out["excess_risk_mean"] / theory->second - 1;
@@ -51,6 +55,43 @@ class DoubleDescentDetector : public Detector {
   }
 
   std::map<std::string, double> analyse_suite(const ResultsFile& file) const override {
+    auto out = linear_summaries(file);
+    for (const auto& [k, v] : random_features_summaries(file)) out[k] = v;
+    return out;
+  }
+
+  // Random features without label noise: the mean test error over seeds per
+  // N/n; where it peaks, and how it compares with the best N <= n/2 and the widest.
+  static std::map<std::string, double> random_features_summaries(const ResultsFile& file) {
+    std::map<double, std::vector<double>> by_ratio;
+    for (const auto& r : file.runs) {
+      if (r.task != "random_features" || r.status != "ok" || r.params.get_float("label_noise") != 0 ||
+          r.params.get_float("ridge") != 0)
+        continue;
+      const auto* e = r.metric("test_error");
+      auto ratio = r.summaries.find("N_over_n");
+      if (e && !e->empty() && ratio != r.summaries.end()) by_ratio[ratio->second].push_back(e->back());
+    }
+    std::map<std::string, double> out;
+    if (by_ratio.size() < 3) return out;
+    double peak = -1, peak_ratio = 0, best_half = INFINITY;
+    for (const auto& [ratio, errors] : by_ratio) {
+      double m = mean_of(errors);
+      if (m > peak) peak = m, peak_ratio = ratio;
+      if (ratio <= 0.5) best_half = std::min(best_half, m);
+    }
+    out["rf_peak_N_over_n"] = peak_ratio;
+    out["rf_peak_test_error"] = peak;
+    out["rf_widest_N_over_n"] = by_ratio.rbegin()->first;
+    out["rf_widest_test_error"] = mean_of(by_ratio.rbegin()->second);
+    if (std::isfinite(best_half)) {
+      out["rf_best_test_error_N_below_half_n"] = best_half;
+      out["rf_peak_over_best_below_half"] = peak / best_half;
+    }
+    return out;
+  }
+
+  static std::map<std::string, double> linear_summaries(const ResultsFile& file) {
     // Min-norm linear regression: pool every trial of every seed per gamma.
     std::map<double, GammaPoint> by_gamma;
     double r2 = NAN, sigma2 = NAN;
@@ -107,7 +148,11 @@ class DoubleDescentDetector : public Detector {
   std::vector<SweepPlot> sweep_plots() const override {
     return {{"excess risk against p/n (median over seeds; dashed: finite-n theory)", "gamma", "excess_risk_mean",
              "theory_excess_risk", {"n", "ridge"}, true, true},
-            {"test MSE against p/n", "gamma", "test_mse_mean", "", {"n", "ridge"}, true, true}};
+            {"test MSE against p/n", "gamma", "test_mse_mean", "", {"n", "ridge"}, true, true},
+            {"random features: test error against N/n", "N_over_n", "test_error", "", {"n", "label_noise", "ridge"}, true,
+             false},
+            {"random features: train error against N/n", "N_over_n", "train_error", "", {"n", "label_noise", "ridge"},
+             true, false}};
   }
 };
 

@@ -1,5 +1,7 @@
 #include "support.h"
 
+#include "tasks/task.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -40,6 +42,13 @@ std::string read_file(const std::string& path) {
 bool exists(const std::string& path) { return std::filesystem::exists(path); }
 
 std::string source_path(const std::string& relative) { return std::string(SOURCE_DIR) + "/" + relative; }
+
+std::string with_task_list(std::string text) {
+  std::string names;
+  for (const auto* t : all_tasks()) names += (names.empty() ? "" : ", ") + t->name();
+  if (auto at = text.find("TASKS"); at != std::string::npos) text.replace(at, 5, names);
+  return text;
+}
 
 static pid_t spawn(std::string exe, const std::vector<std::string>& args, const std::string& out,
                    const std::string& err, const RunOptions& options) {

@@ -42,5 +42,7 @@ pid_t bench_run_async(const std::vector<std::string>& args, const std::string& d
 int wait_exit(pid_t pid);
 
 std::string source_path(const std::string& relative);  // a file of the source tree
+// `text` with "TASKS" replaced by the registered task names, as messages list them.
+std::string with_task_list(std::string text);
 
 }  // namespace genbench::test
