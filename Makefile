@@ -46,6 +46,8 @@ bench: build
 	./$(BUILD)/bench_matrix_sensing --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true \
 	  --benchmark_display_aggregates_only=true \
 	  --benchmark_out=$(BUILD)/bench/matrix_sensing.json --benchmark_out_format=json
+	./$(BUILD)/bench_double_descent --benchmark_repetitions=3 --benchmark_display_aggregates_only=true \
+	  --benchmark_out=$(BUILD)/bench/double_descent.json --benchmark_out_format=json
 	./$(BUILD)/bench_harness_overhead
 
 # CI regression tracking: every suite with a committed baseline runs its ci tier

@@ -8,6 +8,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "suites/stats.h"
+
 namespace genbench {
 
 namespace {
@@ -37,11 +39,6 @@ std::vector<std::string> split_csv(const std::string& line) {
   return out;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 std::string commit_of(const ResultsFile& file) {
   auto commit = file.root_string("git_commit");

@@ -7,15 +7,12 @@
 #include <map>
 #include <stdexcept>
 
+#include "suites/stats.h"
+
 namespace genbench {
 
 namespace {
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 double half_range(const std::vector<double>& v) {
   auto [lo, hi] = std::minmax_element(v.begin(), v.end());

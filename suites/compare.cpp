@@ -6,6 +6,9 @@
 #include <optional>
 #include <set>
 
+#include "suites/detector.h"
+#include "suites/stats.h"
+
 namespace genbench {
 
 namespace {
@@ -45,26 +48,13 @@ bool within(double a, double b, const Tolerance& t, double& diff) {
   return diff <= t.abs + t.rel * std::fabs(ta);  // NaN against a number is never within
 }
 
-std::optional<double> last_finite(const RunRecord& run, const std::string& metric) {
-  const auto* values = run.metric(metric);
-  if (!values) return std::nullopt;
-  for (auto it = values->rbegin(); it != values->rend(); ++it)
-    if (std::isfinite(*it)) return *it;
-  return std::nullopt;
-}
-
 std::optional<double> quantity(const RunRecord& run, const std::string& key) {
-  if (key.rfind("last.", 0) == 0) return last_finite(run, key.substr(5));
+  if (key.rfind("last.", 0) == 0) return final_value(run, key.substr(5));
   auto it = run.summaries.find(key);
   if (it == run.summaries.end()) return std::nullopt;
   return it->second;
 }
 
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 // A curve: values at steps, for one run or the median over seeds.
 using Curve = std::map<int64_t, double>;
