@@ -75,7 +75,8 @@ std::vector<Plot> trajectory_plots(const ResultsFile& file, const std::vector<Po
     }
     plot.log_y = spans_decades(all);
     plot.log_x = spans_decades(steps);  // step 0 then drops out: a log axis has no 0
-    if (!plot.series.empty()) plots.push_back(std::move(plot));
+    bool has_line = std::any_of(plot.series.begin(), plot.series.end(), [](const Series& s) { return s.x.size() > 1; });
+    if (has_line) plots.push_back(std::move(plot));  // one logged row per run is no trajectory
   }
   return plots;
 }

@@ -32,8 +32,9 @@ class DoubleDescentDetector : public Detector {
   std::string name() const override { return "double_descent"; }
 
   std::vector<std::string> headline() const override {
-    return {"gamma",         "excess_risk_mean", "theory_excess_risk", "theory_rel_gap", "test_mse_mean",
-            "train_mse_mean", "N_over_n",        "test_error",         "train_error",    "test_loss"};
+    return {"gamma",          "excess_risk_mean",  "theory_excess_risk", "theory_rel_gap", "test_mse_mean",
+            "train_mse_mean", "N_over_n",          "test_error",         "train_error",    "test_loss",
+            "parameters",     "final_test_error",  "final_train_error",  "best_test_error", "best_test_epoch"};
   }
 
   std::map<std::string, double> analyse(const RunRecord& run) const override {
@@ -45,6 +46,15 @@ class DoubleDescentDetector : public Detector {
         out[std::string(m) + "_mean"] = mean;
         if (v->size() > 1) out[std::string(m) + "_sem"] = std::sqrt(var / static_cast<double>(v->size() - 1) / static_cast<double>(v->size()));
       }
+    if (run.task == "mlp_classifier") {  // the end of training, and the early-stopping optimum
+      for (const char* m : {"test_error", "train_error", "train_error_clean", "test_loss"})
+        if (auto v = final_value(run, m)) out[std::string("final_") + m] = *v;
+      if (const auto* e = run.metric("test_error"); e && !e->empty()) {
+        auto best = std::min_element(e->begin(), e->end()) - e->begin();
+        out["best_test_error"] = (*e)[static_cast<size_t>(best)];
+        out["best_test_epoch"] = static_cast<double>(run.steps[static_cast<size_t>(best)]);
+      }
+    }
     if (run.task == "random_features")  // one solve, one row: its values are the result
       for (const char* m : {"test_error", "train_error", "test_loss", "train_loss"})
         if (const auto* v = run.metric(m); v && !v->empty()) out[m] = v->back();
@@ -57,8 +67,65 @@ class DoubleDescentDetector : public Detector {
   std::map<std::string, double> analyse_suite(const ResultsFile& file) const override {
     auto out = linear_summaries(file);
     for (const auto& [k, v] : random_features_summaries(file)) out[k] = v;
+    for (const auto& [k, v] : mlp_summaries(file)) out[k] = v;
     return out;
   }
+
+  // The MLP width sweep, on the mean over seeds of the final errors: the
+  // interpolation threshold (the narrowest width whose train error is <= 1%),
+  // the best width below it, the worst width from there on, and the widest.
+  static std::map<std::string, double> mlp_summaries(const ResultsFile& file) {
+    std::map<int64_t, std::pair<std::vector<double>, std::vector<double>>> by_k;  // k -> (test, train)
+    for (const auto& r : file.runs) {
+      if (r.task != "mlp_classifier" || r.status != "ok") continue;
+      auto test = final_value(r, "test_error"), train = final_value(r, "train_error");
+      if (!test || !train) continue;
+      auto& slot = by_k[r.params.get_int("k")];
+      slot.first.push_back(*test);
+      slot.second.push_back(*train);
+    }
+    std::map<std::string, double> out;
+    auto curve = mlp_curve(by_k);
+    if (curve.size() < 3) return out;
+    return mlp_shape(curve);
+  }
+
+  struct WidthPoint {
+    int64_t k;
+    double test, train;
+  };
+
+  static std::vector<WidthPoint> mlp_curve(
+      const std::map<int64_t, std::pair<std::vector<double>, std::vector<double>>>& by_k) {
+    std::vector<WidthPoint> curve;
+    for (const auto& [k, v] : by_k) curve.push_back({k, mean_of(v.first), mean_of(v.second)});
+    return curve;
+  }
+
+  // The shape of one test-error-against-width curve.
+  static std::map<std::string, double> mlp_shape(const std::vector<WidthPoint>& curve) {
+    std::map<std::string, double> out;
+    size_t threshold = curve.size();
+    for (size_t i = 0; i < curve.size() && threshold == curve.size(); ++i)
+      if (curve[i].train <= 0.01) threshold = i;
+    if (threshold == curve.size() || threshold == 0) return out;  // never interpolates, or always does
+    size_t under = 0;
+    for (size_t i = 1; i < threshold; ++i)
+      if (curve[i].test < curve[under].test) under = i;
+    size_t peak = under;
+    for (size_t i = under; i < curve.size(); ++i)
+      if (curve[i].test > curve[peak].test) peak = i;
+    out["mlp_interpolation_k"] = static_cast<double>(curve[threshold].k);
+    out["mlp_best_under_k"] = static_cast<double>(curve[under].k);
+    out["mlp_best_under_test_error"] = curve[under].test;
+    out["mlp_peak_k"] = static_cast<double>(curve[peak].k);
+    out["mlp_peak_test_error"] = curve[peak].test;
+    out["mlp_widest_k"] = static_cast<double>(curve.back().k);
+    out["mlp_widest_test_error"] = curve.back().test;
+    out["mlp_peak_grid_steps_from_threshold"] = std::fabs(static_cast<double>(peak) - static_cast<double>(threshold));
+    return out;
+  }
+
 
   // Random features without label noise: the mean test error over seeds per
   // N/n; where it peaks, and how it compares with the best N <= n/2 and the widest.
@@ -142,8 +209,11 @@ class DoubleDescentDetector : public Detector {
     return out;
   }
 
-  // The linear task's "steps" are independent draws: the sweep plots say it all.
-  std::optional<std::vector<std::string>> trajectory_metrics() const override { return std::vector<std::string>{}; }
+  // The linear task's "steps" are independent draws and random features log
+  // one row: only the MLP's epochs make trajectories.
+  std::optional<std::vector<std::string>> trajectory_metrics() const override {
+    return std::vector<std::string>{"test_error", "train_error", "train_error_clean"};
+  }
 
   std::vector<SweepPlot> sweep_plots() const override {
     return {{"excess risk against p/n (median over seeds; dashed: finite-n theory)", "gamma", "excess_risk_mean",
@@ -152,6 +222,10 @@ class DoubleDescentDetector : public Detector {
             {"random features: test error against N/n", "N_over_n", "test_error", "", {"n", "label_noise", "ridge"}, true,
              false},
             {"random features: train error against N/n", "N_over_n", "train_error", "", {"n", "label_noise", "ridge"},
+             true, false},
+            {"MLP: final test error against width k", "k", "final_test_error", "", {"n", "label_noise", "epochs"}, true,
+             false},
+            {"MLP: final train error against width k", "k", "final_train_error", "", {"n", "label_noise", "epochs"},
              true, false}};
   }
 };

@@ -2,6 +2,7 @@
 
 #include <zlib.h>
 
+#include <cmath>
 #include <map>
 #include <mutex>
 
@@ -68,6 +69,47 @@ std::vector<uint8_t> read_idx_labels(const std::string& path) {
   for (auto l : labels)
     if (l > 9) throw TaskError(path + ": label " + std::to_string(l) + " is not a class 0..9");
   return labels;
+}
+
+namespace {
+
+// Rows `index` of an image set as float64 in [0, 1], pooled and flattened.
+torch::Tensor images(const ImageSet& set, const torch::Tensor& index, int64_t pool) {
+  auto all = torch::from_blob(const_cast<uint8_t*>(set.pixels.data()), {set.count, set.rows * set.cols}, torch::kUInt8);
+  auto x = all.index_select(0, index).to(torch::kFloat64) / 255.0;
+  if (pool > 1)
+    x = torch::avg_pool2d(x.view({-1, 1, set.rows, set.cols}), {pool, pool}).flatten(1);
+  return x;
+}
+
+torch::Tensor labels(const ImageSet& set, const torch::Tensor& index) {
+  auto all = torch::from_blob(const_cast<uint8_t*>(set.labels.data()), {set.count}, torch::kUInt8);
+  return all.index_select(0, index).to(torch::kInt64);
+}
+
+}  // namespace
+
+FashionMnistSplit fashion_mnist_split(const FashionMnist& data, int64_t n, int64_t n_test, double label_noise,
+                                      int64_t pool, at::Generator& gen) {
+  auto i64 = torch::TensorOptions().dtype(torch::kInt64);
+  auto train_idx = torch::randperm(data.train.count, gen, i64).slice(0, 0, n);
+  auto test_idx = torch::randperm(data.test.count, gen, i64).slice(0, 0, n_test);
+  FashionMnistSplit s;
+  s.X = images(data.train, train_idx, pool);
+  s.y_clean = labels(data.train, train_idx);
+  s.X_test = images(data.test, test_idx, pool);
+  s.y_test = labels(data.test, test_idx);
+  auto mean = s.X.mean(0);
+  s.X -= mean;
+  s.X_test -= mean;
+  s.y = s.y_clean.clone();
+  auto flips = static_cast<int64_t>(std::llround(label_noise * static_cast<double>(n)));
+  if (flips > 0) {  // another class, uniformly: (y + 1..9) mod 10
+    auto which = torch::randperm(n, gen, i64).slice(0, 0, flips);
+    auto shift = torch::randint(1, 10, {flips}, gen, i64);
+    s.y.index_put_({which}, (s.y_clean.index_select(0, which) + shift).remainder(10));
+  }
+  return s;
 }
 
 std::shared_ptr<const FashionMnist> load_fashion_mnist(const std::string& dir) {

@@ -1,7 +1,10 @@
 // Fashion-MNIST from Debian's dataset-fashion-mnist package: the gzipped IDX
 // files under /usr/share/datasets/fashion-mnist (or another directory). The
-// one loader every suite on real images uses.
+// one loader, and the one way of sampling it, that every task on real
+// images uses.
 #pragma once
+
+#include <torch/torch.h>
 
 #include <cstdint>
 #include <memory>
@@ -26,6 +29,19 @@ struct FashionMnist {
 // TaskError naming the missing file and the Debian package, or the byte
 // that does not match the IDX format.
 std::shared_ptr<const FashionMnist> load_fashion_mnist(const std::string& dir = kFashionMnistDir);
+
+// A seeded training subset and test subset as tensors, the way the suites
+// use them: pixels scaled to [0, 1], average-pooled by `pool` (1: 28 x 28,
+// 2: 14 x 14...), flattened and centred by the training subset's mean; a
+// fraction `label_noise` of training labels replaced by another class,
+// uniformly. Draws, in order: the training subset, the test subset, the
+// noisy labels; all from `gen`, on the CPU.
+struct FashionMnistSplit {
+  torch::Tensor X, y, y_clean;  // n x features (float64), labels (int64)
+  torch::Tensor X_test, y_test;
+};
+FashionMnistSplit fashion_mnist_split(const FashionMnist& data, int64_t n, int64_t n_test, double label_noise,
+                                      int64_t pool, at::Generator& gen);
 
 // Reads one gzipped IDX file: magic 0x0803 (images) or 0x0801 (labels).
 ImageSet read_idx_images(const std::string& path);

@@ -20,21 +20,6 @@ std::vector<ParamSpec> RandomFeatures::params() const {
   };
 }
 
-namespace {
-
-// Rows `index` of an image set as float64 in [0, 1], one image per row.
-torch::Tensor images(const ImageSet& set, const torch::Tensor& index) {
-  auto all = torch::from_blob(const_cast<uint8_t*>(set.pixels.data()), {set.count, set.rows * set.cols}, torch::kUInt8);
-  return all.index_select(0, index).to(torch::kFloat64) / 255.0;
-}
-
-torch::Tensor labels(const ImageSet& set, const torch::Tensor& index) {
-  auto all = torch::from_blob(const_cast<uint8_t*>(set.labels.data()), {set.count}, torch::kUInt8);
-  return all.index_select(0, index).to(torch::kInt64);
-}
-
-}  // namespace
-
 void RandomFeatures::run(const RunContext& ctx, MetricSink& sink) const {
   const auto& p = ctx.params;
   const int64_t n = p.get_int("n"), N = p.get_int("N"), n_test = p.get_int("n_test");
@@ -43,23 +28,8 @@ void RandomFeatures::run(const RunContext& ctx, MetricSink& sink) const {
   sink.summary("N_over_n", static_cast<double>(N) / static_cast<double>(n));
 
   auto gen = at::make_generator<at::CPUGeneratorImpl>(ctx.seed);
-  auto i64 = torch::TensorOptions().dtype(torch::kInt64);
-  auto train_idx = torch::randperm(data->train.count, gen, i64).slice(0, 0, n);
-  auto test_idx = torch::randperm(data->test.count, gen, i64).slice(0, 0, n_test);
-  auto X = images(data->train, train_idx);
-  auto y = labels(data->train, train_idx);
-  auto X_test = images(data->test, test_idx);
-  auto y_test = labels(data->test, test_idx);
-  auto mean = X.mean(0);
-  X -= mean;
-  X_test -= mean;
-  auto y_noisy = y.clone();
-  auto flips = static_cast<int64_t>(std::llround(noise * static_cast<double>(n)));
-  if (flips > 0) {  // another class, uniformly: (y + 1..9) mod 10
-    auto which = torch::randperm(n, gen, i64).slice(0, 0, flips);
-    auto shift = torch::randint(1, 10, {flips}, gen, i64);
-    y_noisy.index_put_({which}, (y.index_select(0, which) + shift).remainder(10));
-  }
+  auto split = fashion_mnist_split(*data, n, n_test, noise, 1, gen);
+  auto X = split.X, X_test = split.X_test, y_noisy = split.y, y_test = split.y_test;
   auto W = torch::randn({X.size(1), N}, gen, torch::kFloat64) / std::sqrt(static_cast<double>(X.size(1)));
 
   const auto device = torch::Device(ctx.device);

@@ -1,0 +1,123 @@
+#include "tasks/mlp_classifier.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <cmath>
+
+#include "tasks/fashion_mnist.h"
+
+namespace genbench {
+
+std::vector<ParamSpec> MlpClassifier::params() const {
+  return {
+      int_param("n", 1000, "training images, drawn by seed from the 60000", 1, 60000),
+      int_param("k", 32, "width of each hidden layer", 1),
+      int_param("layers", 1, "hidden layers", 1, 8),
+      float_param("label_noise", 0.2, "fraction of training labels replaced by another class", 0, 1),
+      int_param("pool", 2, "average-pool the 28 x 28 images by this factor (1, 2, 4, 7)", 1, 28),
+      int_param("epochs", 1000, "passes over the training set", 0),
+      int_param("batch_size", 128, "minibatch size (0: the whole training set)", 0),
+      choice_param("optimizer", "adam", {"adam", "sgd"}, "Adam, or SGD with momentum"),
+      float_param("lr", 1e-3, "learning rate", 0),
+      float_param("momentum", 0.9, "SGD momentum", 0, 1),
+      float_param("weight_decay", 0.0, "L2 penalty (Adam: coupled, as torch.optim.Adam)", 0),
+      int_param("n_test", 5000, "test images, drawn by seed from the 10000", 1, 10000),
+      {"data_dir", ParamType::String, std::string(kFashionMnistDir), "folder of the gzipped IDX files", {}, {}, {}},
+  };
+}
+
+namespace {
+
+struct MlpImpl : torch::nn::Module {
+  std::vector<torch::nn::Linear> hidden;
+  torch::nn::Linear out{nullptr};
+  MlpImpl(int64_t in, int64_t width, int64_t layers) {
+    for (int64_t i = 0; i < layers; ++i)
+      hidden.push_back(register_module("hidden" + std::to_string(i), torch::nn::Linear(i ? width : in, width)));
+    out = register_module("out", torch::nn::Linear(width, 10));
+  }
+  torch::Tensor forward(torch::Tensor x) {
+    for (auto& h : hidden) x = torch::relu(h->forward(x));
+    return out->forward(x);
+  }
+  // PyTorch's default bound, 1/sqrt(fan_in), but drawn from the run's generator.
+  void init(at::Generator& gen) {
+    torch::NoGradGuard no_grad;
+    for (auto& p : named_parameters()) {
+      auto fan_in = p.key().find("weight") != std::string::npos ? p.value().size(1) : 0;
+      if (!fan_in)  // a bias: the fan-in of its layer's weight
+        fan_in = named_parameters()[p.key().substr(0, p.key().rfind('.')) + ".weight"].size(1);
+      double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+      p.value().copy_(torch::rand(p.value().sizes(), gen, torch::kFloat32) * (2 * bound) - bound);
+    }
+  }
+};
+TORCH_MODULE(Mlp);
+
+struct Eval {
+  double loss, error;
+};
+
+Eval evaluate(Mlp& net, const torch::Tensor& X, const torch::Tensor& y) {
+  torch::NoGradGuard no_grad;
+  auto logits = net->forward(X);
+  return {torch::nn::functional::cross_entropy(logits, y).item<double>(),
+          logits.argmax(1).ne(y).to(torch::kFloat64).mean().item<double>()};
+}
+
+}  // namespace
+
+void MlpClassifier::run(const RunContext& ctx, MetricSink& sink) const {
+  const auto& p = ctx.params;
+  const int64_t n = p.get_int("n"), epochs = p.get_int("epochs");
+  const int64_t batch = p.get_int("batch_size") > 0 ? std::min(p.get_int("batch_size"), n) : n;
+  auto data = load_fashion_mnist(p.get_string("data_dir"));
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(ctx.seed);
+  auto split = fashion_mnist_split(*data, n, p.get_int("n_test"), p.get_float("label_noise"), p.get_int("pool"), gen);
+
+  const auto device = torch::Device(ctx.device);
+  auto X = split.X.to(torch::kFloat32).to(device), X_test = split.X_test.to(torch::kFloat32).to(device);
+  auto y = split.y.to(device), y_clean = split.y_clean.to(device), y_test = split.y_test.to(device);
+  Mlp net(X.size(1), p.get_int("k"), p.get_int("layers"));
+  net->init(gen);
+  net->to(device);
+  int64_t parameters = 0;
+  for (const auto& t : net->parameters()) parameters += t.numel();
+  sink.summary("parameters", static_cast<double>(parameters));
+
+  std::unique_ptr<torch::optim::Optimizer> opt;
+  if (p.get_string("optimizer") == "adam")
+    opt = std::make_unique<torch::optim::Adam>(
+        net->parameters(), torch::optim::AdamOptions(p.get_float("lr")).weight_decay(p.get_float("weight_decay")));
+  else
+    opt = std::make_unique<torch::optim::SGD>(net->parameters(), torch::optim::SGDOptions(p.get_float("lr"))
+                                                                     .momentum(p.get_float("momentum"))
+                                                                     .weight_decay(p.get_float("weight_decay")));
+
+  auto log = [&](int64_t epoch) {
+    auto train = evaluate(net, X, y), test = evaluate(net, X_test, y_test);
+    double clean = evaluate(net, X, y_clean).error;
+    sink.log(epoch, {{"train_loss", train.loss},
+                     {"train_error", train.error},
+                     {"train_error_clean", clean},
+                     {"test_loss", test.loss},
+                     {"test_error", test.error}});
+  };
+  log(0);
+  for (int64_t epoch = 1; epoch <= epochs && !ctx.stop; ++epoch) {
+    auto order = torch::randperm(n, gen, torch::kInt64).to(device);
+    for (int64_t start = 0; start < n; start += batch) {
+      auto idx = order.slice(0, start, std::min(start + batch, n));
+      auto loss = torch::nn::functional::cross_entropy(net->forward(X.index_select(0, idx)), y.index_select(0, idx));
+      opt->zero_grad();
+      loss.backward();
+      opt->step();
+    }
+    if (epoch % ctx.log_every == 0 || epoch == epochs) log(epoch);
+  }
+}
+
+GENBENCH_REGISTER_TASK(MlpClassifier);
+
+}  // namespace genbench

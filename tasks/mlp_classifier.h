@@ -1,0 +1,30 @@
+// An MLP classifier on Fashion-MNIST trained long enough to interpolate
+// noisy labels: the model-wise (sweep the width k) and epoch-wise double
+// descent of Nakkiran et al., read off one sweep.
+//
+// Data from fashion_mnist_split (seeded subsets, label noise, pooling,
+// centring), float32. Model: `layers` hidden ReLU layers of width k, then a
+// linear map to 10 classes; weights and biases start at U(-1/sqrt(fan_in),
+// 1/sqrt(fan_in)) drawn from the run's generator. Training: cross-entropy,
+// Adam or SGD (momentum), minibatches reshuffled every epoch.
+//
+// Metrics every log_every epochs (and at epoch 0 and the last): train loss
+// and error against the (noisy) training labels, train error against the
+// clean labels, test loss and error. Summaries: parameters.
+#pragma once
+
+#include "tasks/task.h"
+
+namespace genbench {
+
+class MlpClassifier : public Task {
+ public:
+  std::string name() const override { return "mlp_classifier"; }
+  std::string summary() const override {
+    return "MLP on Fashion-MNIST with label noise, trained to interpolation (model- and epoch-wise double descent)";
+  }
+  std::vector<ParamSpec> params() const override;
+  void run(const RunContext& ctx, MetricSink& sink) const override;
+};
+
+}  // namespace genbench

@@ -1,0 +1,60 @@
+// Model-wise double descent of an MLP on Fashion-MNIST with label noise:
+// the ci tier through bench-run, checked per seed on the HDF5 file.
+#include <catch2/catch.hpp>
+#include <map>
+
+#include "results/store.h"
+#include "support.h"
+
+using namespace genbench;
+
+namespace {
+
+struct Width {
+  int64_t k;
+  double test, train;
+};
+
+}  // namespace
+
+TEST_CASE("an MLP's test error peaks at the interpolation threshold and descends again", "[suites][double_descent][signatures]") {
+  test::TempDir dir;
+  auto out = dir.file("ci.h5");
+  auto r = test::bench_run({test::source_path("configs/double_descent_mlp.yaml"), "--tier", "ci", "--out", out});
+  INFO(r.err);
+  REQUIRE(r.exit_code == 0);
+  auto file = read_results(out);
+  std::map<uint64_t, std::vector<Width>> by_seed;  // widths in increasing order (plan order)
+  for (const auto& run : file.runs) {
+    REQUIRE(run.status == "ok");
+    by_seed[run.seed].push_back({run.params.get_int("k"), run.summaries.at("final_test_error"),
+                                 run.summaries.at("final_train_error")});
+    CHECK(run.summaries.at("best_test_error") <= run.summaries.at("final_test_error"));
+  }
+  REQUIRE(by_seed.size() == 3);
+  for (const auto& [seed, curve] : by_seed) {
+    CAPTURE(seed);
+    REQUIRE(curve.size() == 11);
+    // the interpolation threshold: the narrowest width that fits the noisy labels
+    size_t threshold = 0;
+    while (threshold < curve.size() && curve[threshold].train > 0.01) ++threshold;
+    REQUIRE(threshold < curve.size());
+    REQUIRE(threshold > 1);
+    size_t under = 0;  // the best width below the threshold
+    for (size_t i = 1; i < threshold; ++i)
+      if (curve[i].test < curve[under].test) under = i;
+    size_t peak = under;  // the worst width from there on
+    for (size_t i = under; i < curve.size(); ++i)
+      if (curve[i].test > curve[peak].test) peak = i;
+    CAPTURE(curve[under].k, curve[peak].k, curve[threshold].k);
+    CHECK(peak > under);  // the rise comes while the noisy labels are being fitted,
+    CHECK(peak <= threshold + 1);  // up to the threshold (one seed peaked at k = 12 < 24, on a plateau)
+    CHECK(curve[peak].test >= curve[under].test + 0.02);                         // first descent, then a rise
+    CHECK(curve.back().test <= curve[peak].test - 0.03);                         // and the second descent
+    CHECK(curve.back().train == 0);                                              // the widest fits every noisy label
+  }
+  // On the mean over seeds the peak sits at the threshold itself.
+  CHECK(file.summaries.at("mlp_peak_grid_steps_from_threshold") <= 1);
+  CHECK(file.summaries.at("mlp_peak_test_error") >= file.summaries.at("mlp_best_under_test_error") + 0.02);
+  CHECK(file.summaries.at("mlp_widest_test_error") <= file.summaries.at("mlp_peak_test_error") - 0.03);
+}
