@@ -235,24 +235,27 @@ int run_suite(const Options& o, int argc, char** argv) {
   std::string out_path = o.out;
   std::set<std::string> finished;
   AttrMap stored;
+  std::vector<PlannedRun> stored_plan;
   if (!o.resume.empty()) {  // everything comes from the interrupted file
     auto file = read_results(o.resume);
     stored = file.root;
+    stored_plan = file.plan;
     suite = parse_suite(file.root_string("suite_text"), file.root_string("suite_file"));
     expand_options = {file.root_string("tier"), split_lines(file.root_string("sets")),
                       split_lines(file.root_string("filters"))};
     out_path = o.resume;
     for (const auto& r : file.runs) finished.insert(r.id);
-    auto runs = expand(suite, expand_options);
-    bool same = runs.size() == file.plan.size();
-    for (size_t i = 0; same && i < runs.size(); ++i) same = runs[i].id == file.plan[i].id;
-    if (!same)
-      throw ConfigError(o.resume + ": the stored suite no longer expands to the stored plan (was this file "
-                                   "written by another genbench version?)");
   } else {
     suite = load_suite(o.suite_path);
   }
   auto all_runs = expand(suite, expand_options);
+  if (!o.resume.empty()) {
+    bool same = all_runs.size() == stored_plan.size();
+    for (size_t i = 0; same && i < all_runs.size(); ++i) same = all_runs[i].id == stored_plan[i].id;
+    if (!same)
+      throw ConfigError(o.resume + ": the stored suite no longer expands to the stored plan (was this file "
+                                   "written by another genbench version?)");
+  }
   auto tier = expand_options.tier.empty() ? suite.default_tier : expand_options.tier;
   if (o.dry_run) {
     print_plan(all_runs);
@@ -280,7 +283,8 @@ int run_suite(const Options& o, int argc, char** argv) {
   std::unique_ptr<ResultsWriter> writer;
   if (!o.resume.empty()) {
     writer = std::make_unique<ResultsWriter>(out_path);
-    auto count = std::holds_alternative<int64_t>(stored["resume_count"]) ? std::get<int64_t>(stored["resume_count"]) : 0;
+    auto it = stored.find("resume_count");
+    auto count = it != stored.end() && std::holds_alternative<int64_t>(it->second) ? std::get<int64_t>(it->second) : 0;
     writer->set_root_attrs({{"resume_count", count + 1},
                             {"resume_command_lines", attr_string(stored, "resume_command_lines") + command_line + "\n"},
                             {"status", std::string("running")}});
