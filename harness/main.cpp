@@ -123,16 +123,18 @@ int list(const std::string& dir) {
   for (const auto& e : fs::directory_iterator(dir, ec))
     if (e.path().extension() == ".yaml") files.push_back(e.path());
   std::sort(files.begin(), files.end());
+  int width = 0;
+  for (const auto& f : files) width = std::max(width, static_cast<int>(f.string().size()));
   for (const auto& f : files) {
     try {
       auto s = load_suite(f.string());
       std::vector<std::string> tiers;
       for (const auto& [name, t] : s.tiers) tiers.push_back(name == s.default_tier ? name + "*" : name);
       auto first_line = s.description.substr(0, s.description.find('\n'));
-      std::printf("  %-28s task %-16s tiers %-20s %s\n", f.string().c_str(), s.task.c_str(),
+      std::printf("  %-*s  task %-16s tiers %-26s %s\n", width, f.string().c_str(), s.task.c_str(),
                   join(tiers, ",").c_str(), first_line.c_str());
     } catch (const ConfigError& e) {
-      std::printf("  %-28s INVALID: %s\n", f.string().c_str(), e.what());
+      std::printf("  %-*s  INVALID: %s\n", width, f.string().c_str(), e.what());
     }
   }
   return 0;
