@@ -1,0 +1,112 @@
+"""Speed against what a Python user would write: trains the same MLP (the
+double-descent suite's, one width) with bench-run and with a plain PyTorch
+script (Debian's python3-torch, same shapes, optimizer, batches, epochs and
+evaluation cadence, one thread each), in the same run, and prints the ratio.
+
+usage: /usr/bin/python3 bench/mlp_vs_python.py BUILD_DIR [--k 64] [--epochs 200]
+"""
+import argparse
+import gzip
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+
+def python_training(k, epochs, n=1000, n_test=5000, log_every=25, seed=0):
+    torch.set_num_threads(1)
+    d = "/usr/share/datasets/fashion-mnist/"
+
+    def load(kind):
+        with gzip.open(d + f"{kind}-images-idx3-ubyte.gz") as f:
+            x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 1, 28, 28)
+        with gzip.open(d + f"{kind}-labels-idx1-ubyte.gz") as f:
+            y = np.frombuffer(f.read(), np.uint8, offset=8)
+        return torch.tensor(x, dtype=torch.float32) / 255, torch.tensor(y.astype(np.int64))
+
+    start = time.perf_counter()  # data, sampling and training: what bench-run's wall_time_s covers
+    xtr, ytr = load("train")
+    xte, yte = load("t10k")
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randperm(60000, generator=g)[:n]
+    pool = lambda x: torch.nn.functional.avg_pool2d(x, 2).flatten(1)
+    x, y = pool(xtr[idx]), ytr[idx].clone()
+    xt, yt = pool(xte[torch.randperm(10000, generator=g)[:n_test]]), yte[:n_test]
+    m = x.mean(0)
+    x, xt = x - m, xt - m
+    flip = torch.randperm(n, generator=g)[: n // 5]
+    y[flip] = (y[flip] + torch.randint(1, 10, (len(flip),), generator=g)) % 10
+    net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], k), torch.nn.ReLU(), torch.nn.Linear(k, 10))
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+    for epoch in range(1, epochs + 1):
+        perm = torch.randperm(n, generator=g)
+        for b in range(0, n, 128):
+            i = perm[b:b + 128]
+            loss = torch.nn.functional.cross_entropy(net(x[i]), y[i])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        if epoch % log_every == 0 or epoch == epochs:
+            with torch.no_grad():
+                for xs, ys in ((x, y), (xt, yt)):
+                    out = net(xs)
+                    torch.nn.functional.cross_entropy(out, ys).item()
+                    (out.argmax(1) != ys).float().mean().item()
+    return time.perf_counter() - start
+
+
+def python_process(k, epochs):
+    """The Python script as a user runs it: a fresh interpreter, import torch included."""
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, __file__, "--python-only", "--k", str(k), "--epochs", str(epochs)],
+                         check=True, capture_output=True, text=True).stdout
+    return time.perf_counter() - start, float(out)
+
+
+def bench_run_process(build, k, epochs):
+    """bench-run end to end, and the training time it recorded (its task time less data loading)."""
+    import h5py
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "o.h5")
+        start = time.perf_counter()
+        subprocess.run([os.path.join(build, "bench-run"), os.path.join(os.path.dirname(__file__), "..",
+                        "configs/double_descent_mlp.yaml"), "--tier", "ci", "--filter", f"k={k}", "--filter", "seed=0",
+                        "--set", f"epochs={epochs}", "--jobs", "1", "--out", out],
+                       check=True, capture_output=True)
+        whole = time.perf_counter() - start
+        with h5py.File(out) as f:
+            run = next(iter(f["runs"].values()))
+            return whole, float(run.attrs["wall_time_s"])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build", nargs="?")
+    ap.add_argument("--k", type=int, default=64)
+    ap.add_argument("--epochs", type=int, default=200)
+    ap.add_argument("--repetitions", type=int, default=3)
+    ap.add_argument("--python-only", action="store_true", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.python_only:
+        print(python_training(a.k, a.epochs))
+        return 0
+    med = lambda v: sorted(v)[len(v) // 2]
+    py, cpp = [], []
+    for _ in range(a.repetitions):  # interleaved
+        cpp.append(bench_run_process(a.build, a.k, a.epochs))
+        py.append(python_process(a.k, a.epochs))
+    print(f"MLP k={a.k}, n=1000, {a.epochs} epochs, Adam, batch 128, 1 thread, median of {a.repetitions}")
+    print(f"  whole process   Python {med([p[0] for p in py]):6.2f} s   bench-run {med([c[0] for c in cpp]):6.2f} s"
+          f"   Python / bench-run = {med([p[0] for p in py]) / med([c[0] for c in cpp]):.2f}")
+    print(f"  task time       Python {med([p[1] for p in py]):6.2f} s   bench-run {med([c[1] for c in cpp]):6.2f} s"
+          f"   Python / bench-run = {med([p[1] for p in py]) / med([c[1] for c in cpp]):.2f}")
+    print("  (task time: loading and sampling Fashion-MNIST, training, evaluating; whole process adds start-up,\n"
+          "   `import torch` for Python, worker start and the HDF5 file for bench-run)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
