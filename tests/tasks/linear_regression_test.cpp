@@ -60,3 +60,25 @@ TEST_CASE("the min-norm estimator interpolates past the threshold; ridge shrinks
   auto big_ridge = run(50, 120, 1000);  // n lambda = 5e4 against eigenvalues of X X^T below ~300
   for (double v : big_ridge.rows["excess_risk"]) CHECK(v == Approx(1.0).margin(0.02));  // beta_hat ~ 0
 }
+
+TEST_CASE("effective ranks of spiked and power-law spectra", "[tasks][linear_regression]") {
+  std::vector<double> spiked(20005, 1e-3);
+  for (int i = 0; i < 5; ++i) spiked[i] = 1;
+  auto e = effective_ranks(spiked, 1.0, 200);
+  CHECK(e.r0 == Approx(25.0));  // (5 + 20000 * 1e-3) / 1
+  CHECK(e.k_star == 5);         // r_5 = 20 / 1e-3 = 20000 >= 200, r_4 = 21 < 200
+  CHECK(e.R_k_star == Approx(20000.0));
+  auto none = effective_ranks(std::vector<double>(50, 1.0), 1.0, 200);  // r_k = 50 - k < 200: no k*
+  CHECK(none.k_star == -1);
+
+  LinearRegression task;
+  auto params = default_params(task.params());
+  params.set("p", int64_t{4});
+  params.set("spectrum", std::string("power_law"));
+  params.set("power_a", 2.0);
+  auto lambda = covariance_spectrum(params);
+  REQUIRE(lambda.size() == 4);
+  CHECK(lambda[0] == 1.0);
+  CHECK(lambda[1] == Approx(0.25));
+  CHECK(lambda[3] == Approx(1.0 / 16));
+}
