@@ -66,10 +66,12 @@ regress: build
 	  ./$(BUILD)/bench-compare $$base $$cand || { rc=$$?; [ $$status -ne 0 ] || status=$$rc; }; \
 	done; exit $$status
 
+# make baselines SUITES="matrix_sensing" refreshes only those suites.
+SUITES ?= $(basename $(notdir $(wildcard configs/*.yaml)))
 baselines: build
 	@mkdir -p results/baselines; \
-	for f in configs/*.yaml; do \
-	  suite=$$(basename $$f .yaml); \
+	for suite in $(SUITES); do \
+	  f=configs/$$suite.yaml; \
 	  if ./$(BUILD)/bench-run $$f --tier ci --dry-run > /dev/null 2>&1; then \
 	    ./$(BUILD)/bench-run $$f --tier ci --out results/baselines/$$suite-ci.h5 || exit 1; \
 	  fi; \
