@@ -151,13 +151,15 @@ int describe(const std::string& name) {
     return 2;
   }
   std::cout << task->name() << ": " << task->summary() << "\n\n";
-  std::printf("  %-18s %-14s %-12s %-16s %s\n", "parameter", "type", "default", "range", "help");
+  int width = 12;  // the default column fits the longest default
+  for (const auto& p : task->params()) width = std::max(width, static_cast<int>(format_value(p.default_value).size()));
+  std::printf("  %-18s %-14s %-*s %-16s %s\n", "parameter", "type", width, "default", "range", "help");
   for (const auto& p : task->params()) {
     std::string range;
     if (!p.choices.empty()) range = join(p.choices, "|");
     else if (p.min || p.max)
       range = (p.min ? format_value(*p.min) : std::string("-inf")) + ".." + (p.max ? format_value(*p.max) : std::string("inf"));
-    std::printf("  %-18s %-14s %-12s %-16s %s\n", p.name.c_str(), type_name(p.type),
+    std::printf("  %-18s %-14s %-*s %-16s %s\n", p.name.c_str(), type_name(p.type), width,
                 format_value(p.default_value).c_str(), range.c_str(), p.help.c_str());
   }
   return 0;

@@ -89,6 +89,10 @@ torch::Tensor labels(const ImageSet& set, const torch::Tensor& index) {
 
 }  // namespace
 
+ParamSpec fashion_mnist_dir_param() {
+  return {"data_dir", ParamType::String, std::string(kFashionMnistDir), "folder of the gzipped IDX files", {}, {}, {}};
+}
+
 FashionMnistSplit fashion_mnist_split(const FashionMnist& data, int64_t n, int64_t n_test, double label_noise,
                                       int64_t pool, at::Generator& gen) {
   auto i64 = torch::TensorOptions().dtype(torch::kInt64);

@@ -11,9 +11,14 @@
 #include <string>
 #include <vector>
 
+#include "tasks/params.h"
+
 namespace genbench {
 
 constexpr const char* kFashionMnistDir = "/usr/share/datasets/fashion-mnist";
+
+// The `data_dir` parameter every Fashion-MNIST task declares.
+ParamSpec fashion_mnist_dir_param();
 
 struct ImageSet {
   int64_t count = 0, rows = 0, cols = 0;

@@ -23,7 +23,7 @@ std::vector<ParamSpec> MlpClassifier::params() const {
       float_param("momentum", 0.9, "SGD momentum", 0, 1),
       float_param("weight_decay", 0.0, "L2 penalty (Adam: coupled, as torch.optim.Adam)", 0),
       int_param("n_test", 5000, "test images, drawn by seed from the 10000", 1, 10000),
-      {"data_dir", ParamType::String, std::string(kFashionMnistDir), "folder of the gzipped IDX files", {}, {}, {}},
+      fashion_mnist_dir_param(),
   };
 }
 

@@ -16,7 +16,7 @@ std::vector<ParamSpec> RandomFeatures::params() const {
       float_param("label_noise", 0.0, "fraction of training labels replaced by another class", 0, 1),
       float_param("ridge", 0.0, "ridge penalty lambda (||Y - Phi B||^2 / n + lambda ||B||^2); 0: min-norm", 0),
       int_param("n_test", 10000, "test images, drawn by seed from the 10000", 1, 10000),
-      {"data_dir", ParamType::String, std::string(kFashionMnistDir), "folder of the gzipped IDX files", {}, {}, {}},
+      fashion_mnist_dir_param(),
   };
 }
 
