@@ -26,13 +26,14 @@ def main():
 def check(f):
     root = f.attrs
     assert root["schema_version"] == 1
-    for key in ["genbench_version", "git_commit", "command_line", "suite", "suite_file", "suite_text", "tier",
+    for key in ["genbench_version", "git_commit", "command_line", "suite", "detector", "suite_file", "suite_text", "tier",
                 "host", "cpu_model", "torch_version", "hdf5_version", "device", "start_time", "end_time", "status"]:
         assert isinstance(root[key], str), key
     assert root["suite"] == "matrix_sensing" and root["tier"] == "smoke" and root["status"] == "complete"
     assert root["threads_per_run"] == 1 and root["jobs"] >= 1 and root["runs_planned"] == 2
     assert isinstance(root["git_dirty"], np.bool_)
-    assert "suite: matrix_sensing" in root["suite_text"]
+    assert "suite: matrix_sensing" in root["suite_text"] and root["detector"] == "matrix_sensing"
+    assert "summary" in f and "partial" in f and len(f["partial"]) == 0  # nothing left in progress
 
     plan_ids = [s.decode() if isinstance(s, bytes) else s for s in f["plan/run_id"][:]]
     assert len(plan_ids) == 2 and len(f["plan/point"]) == 2 and f["plan/seed"].dtype == np.uint64
