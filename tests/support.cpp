@@ -100,6 +100,16 @@ Outcome bench_run(const std::vector<std::string>& args, const RunOptions& option
 
 Outcome bench_compare(const std::vector<std::string>& args) { return run_program(BENCH_COMPARE, args, {}); }
 
+ResultsFile run_tier(const std::string& suite_file, const std::string& tier) {
+  TempDir dir;
+  auto out = dir.file(tier + ".h5");
+  auto r = bench_run({source_path("configs/" + suite_file), "--tier", tier, "--out", out});
+  if (r.exit_code != 0)
+    throw std::runtime_error("bench-run " + suite_file + " --tier " + tier + " exited " + std::to_string(r.exit_code) +
+                             ":\n" + r.err);
+  return read_results(out);
+}
+
 pid_t bench_run_async(const std::vector<std::string>& args, const std::string& dir) {
   return spawn(BENCH_RUN, args, dir + "/out", dir + "/err", {});
 }

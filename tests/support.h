@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+#include "results/store.h"
+
 namespace genbench::test {
 
 class TempDir {
@@ -42,6 +44,9 @@ pid_t bench_run_async(const std::vector<std::string>& args, const std::string& d
 int wait_exit(pid_t pid);
 
 std::string source_path(const std::string& relative);  // a file of the source tree
+// Runs a tier of a suite in configs/ through bench-run and reads the file
+// back; throws with bench-run's stderr when it does not exit 0.
+ResultsFile run_tier(const std::string& suite_file, const std::string& tier);
 // `text` with "TASKS" replaced by the registered task names, as messages list them.
 std::string with_task_list(std::string text);
 

@@ -10,13 +10,8 @@
 using namespace genbench;
 
 TEST_CASE("a spiked covariance makes interpolating noise benign", "[suites][benign_overfitting][signatures]") {
-  test::TempDir dir;
-  auto out = dir.file("ci.h5");
-  auto r = test::bench_run({test::source_path("configs/benign_overfitting.yaml"), "--tier", "ci", "--out", out});
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
+  auto file = test::run_tier("benign_overfitting.yaml", "ci");
   std::map<std::string, std::vector<const RunRecord*>> by_point;
-  auto file = read_results(out);
   for (const auto& run : file.runs) {
     REQUIRE(run.status == "ok");
     by_point[run.point].push_back(&run);

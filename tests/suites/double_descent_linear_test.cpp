@@ -10,12 +10,7 @@
 using namespace genbench;
 
 TEST_CASE("min-norm regression follows the double-descent closed form", "[suites][double_descent][signatures]") {
-  test::TempDir dir;
-  auto out = dir.file("ci.h5");
-  auto r = test::bench_run({test::source_path("configs/double_descent_linear.yaml"), "--tier", "ci", "--out", out});
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  auto file = read_results(out);
+  auto file = test::run_tier("double_descent_linear.yaml", "ci");
   REQUIRE(file.runs.size() == 66);
 
   // Pool every draw of every seed per gamma, from the raw trajectories.

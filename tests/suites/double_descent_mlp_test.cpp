@@ -18,12 +18,7 @@ struct Width {
 }  // namespace
 
 TEST_CASE("an MLP's test error peaks at the interpolation threshold and descends again", "[suites][double_descent][signatures]") {
-  test::TempDir dir;
-  auto out = dir.file("ci.h5");
-  auto r = test::bench_run({test::source_path("configs/double_descent_mlp.yaml"), "--tier", "ci", "--out", out});
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
-  auto file = read_results(out);
+  auto file = test::run_tier("double_descent_mlp.yaml", "ci");
   std::map<uint64_t, std::vector<Width>> by_seed;  // widths in increasing order (plan order)
   for (const auto& run : file.runs) {
     REQUIRE(run.status == "ok");

@@ -9,13 +9,9 @@
 using namespace genbench;
 
 TEST_CASE("random features on Fashion-MNIST show the test-error peak at N = n", "[suites][double_descent][signatures]") {
-  test::TempDir dir;
-  auto out = dir.file("ci.h5");
-  auto r = test::bench_run({test::source_path("configs/double_descent_rf.yaml"), "--tier", "ci", "--out", out});
-  INFO(r.err);
-  REQUIRE(r.exit_code == 0);
+  auto file = test::run_tier("double_descent_rf.yaml", "ci");
   std::map<double, std::vector<double>> errors;  // N/n -> test error per seed
-  for (const auto& run : read_results(out).runs) {
+  for (const auto& run : file.runs) {
     REQUIRE(run.status == "ok");
     errors[run.summaries.at("N_over_n")].push_back(run.metrics.at("test_error").at(0));
     if (run.summaries.at("N_over_n") >= 1) CHECK(run.metrics.at("train_error").at(0) == 0);  // interpolates

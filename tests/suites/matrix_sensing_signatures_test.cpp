@@ -14,14 +14,9 @@ namespace {
 
 // The ci tier's runs grouped by point name (the first word of the label).
 std::map<std::string, std::vector<RunRecord>> ci_runs_by_point() {
-  static test::TempDir dir;  // one bench-run for every check in this file
-  static std::map<std::string, std::vector<RunRecord>> by_point = [] {
-    auto out = dir.file("ci.h5");
-    auto r = test::bench_run({test::source_path("configs/matrix_sensing.yaml"), "--tier", "ci", "--out", out});
-    INFO(r.err);
-    REQUIRE(r.exit_code == 0);
+  static std::map<std::string, std::vector<RunRecord>> by_point = [] {  // one bench-run for every check here
     std::map<std::string, std::vector<RunRecord>> runs;
-    for (auto& run : read_results(out).runs) {
+    for (auto& run : test::run_tier("matrix_sensing.yaml", "ci").runs) {
       REQUIRE(run.status == "ok");
       runs[run.point.substr(0, run.point.find(' '))].push_back(run);
     }
