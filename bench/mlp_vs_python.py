@@ -59,11 +59,17 @@ def python_training(k, epochs, n=1000, n_test=5000, log_every=25, seed=0):
     return time.perf_counter() - start
 
 
+# One thread means OpenBLAS's own pool too: it sizes itself from the
+# environment when loaded, before torch.set_num_threads can reach it (bench-run
+# sets the same variables for its workers).
+ONE_THREAD = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+
+
 def python_process(k, epochs):
     """The Python script as a user runs it: a fresh interpreter, import torch included."""
     start = time.perf_counter()
     out = subprocess.run([sys.executable, __file__, "--python-only", "--k", str(k), "--epochs", str(epochs)],
-                         check=True, capture_output=True, text=True).stdout
+                         check=True, capture_output=True, text=True, env=ONE_THREAD).stdout
     return time.perf_counter() - start, float(out)
 
 
