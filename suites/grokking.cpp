@@ -1,0 +1,103 @@
+// Grokking detector: when a run memorizes (train accuracy >= 0.99), when it
+// generalizes (test accuracy >= 0.95), the delay between them, and across the
+// sweep how much a gradient filter (Grokfast) shortens it, seed by seed.
+#include <algorithm>
+#include <cmath>
+
+#include "suites/detector.h"
+#include "suites/stats.h"
+
+namespace genbench {
+
+namespace {
+
+constexpr double kMemorized = 0.99, kGeneralized = 0.95;
+
+std::optional<double> value_at(const RunRecord& run, const std::string& metric, int64_t step) {
+  const auto* values = run.metric(metric);
+  if (!values) return std::nullopt;
+  for (size_t i = 0; i < run.steps.size(); ++i)
+    if (run.steps[i] == step) return (*values)[i];
+  return std::nullopt;
+}
+
+double largest(const std::vector<double>& values) {
+  double best = -INFINITY;
+  for (double v : values)
+    if (std::isfinite(v)) best = std::max(best, v);
+  return best;
+}
+
+// Same config but for the Grokfast filter: the baseline of a filtered run.
+bool same_but_grokfast(const RunRecord& a, const RunRecord& b) {
+  if (a.seed != b.seed || a.task != b.task) return false;
+  for (const auto& [key, value] : a.params.values()) {
+    if (key.rfind("grokfast", 0) == 0) continue;
+    if (!b.params.has(key) || b.params.get(key) != value) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+class GrokkingDetector : public Detector {
+ public:
+  std::string name() const override { return "grokking"; }
+
+  std::vector<std::string> headline() const override {
+    return {"memorization_step", "generalization_step", "grokking_delay", "test_accuracy_at_memorization",
+            "final_test_accuracy", "max_softmax_collapse"};
+  }
+
+  std::map<std::string, double> analyse(const RunRecord& run) const override {
+    std::map<std::string, double> out;
+    auto memorized = first_step_at_least(run, "train_accuracy", kMemorized);
+    auto generalized = first_step_at_least(run, "test_accuracy", kGeneralized);
+    if (memorized) {
+      out["memorization_step"] = static_cast<double>(*memorized);
+      if (auto v = value_at(run, "test_accuracy", *memorized)) out["test_accuracy_at_memorization"] = *v;
+    }
+    if (generalized) out["generalization_step"] = static_cast<double>(*generalized);
+    if (memorized && generalized && *memorized > 0)
+      out["grokking_delay"] = static_cast<double>(*generalized) / static_cast<double>(*memorized);
+    for (const char* metric : {"train_accuracy", "test_accuracy", "train_loss", "test_loss", "weight_norm"})
+      if (auto v = final_value(run, metric)) out[std::string("final_") + metric] = *v;
+    if (const auto* v = run.metric("test_accuracy")) out["max_test_accuracy"] = largest(*v);
+    if (const auto* v = run.metric("softmax_collapse")) out["max_softmax_collapse"] = largest(*v);
+    return out;
+  }
+
+  // grokfast_speedup_{min,median,max}: over the filtered runs whose unfiltered
+  // twin (same seed, same config) also generalized, twin's generalization
+  // step / the filtered run's.
+  std::map<std::string, double> analyse_suite(const ResultsFile& file) const override {
+    std::vector<double> speedups;
+    for (const auto& filtered : file.runs) {
+      if (filtered.status != "ok" || !filtered.params.has("grokfast") ||
+          filtered.params.get_string("grokfast") == "none")
+        continue;
+      auto fast = first_step_at_least(filtered, "test_accuracy", kGeneralized);
+      for (const auto& plain : file.runs) {
+        if (plain.status != "ok" || plain.params.get_string("grokfast") != "none" || !same_but_grokfast(filtered, plain))
+          continue;
+        auto slow = first_step_at_least(plain, "test_accuracy", kGeneralized);
+        if (fast && slow && *fast > 0) speedups.push_back(static_cast<double>(*slow) / static_cast<double>(*fast));
+      }
+    }
+    std::map<std::string, double> out;
+    if (speedups.empty()) return out;
+    out["grokfast_speedup_min"] = *std::min_element(speedups.begin(), speedups.end());
+    out["grokfast_speedup_median"] = median(speedups);
+    out["grokfast_speedup_max"] = *std::max_element(speedups.begin(), speedups.end());
+    return out;
+  }
+
+  std::optional<std::vector<std::string>> trajectory_metrics() const override {
+    return std::vector<std::string>{"train_accuracy", "test_accuracy", "train_loss", "test_loss", "weight_norm",
+                                    "softmax_collapse"};
+  }
+};
+
+GENBENCH_REGISTER_DETECTOR(GrokkingDetector);
+
+}  // namespace genbench
