@@ -48,8 +48,11 @@ bench: build
 	  --benchmark_out=$(BUILD)/bench/matrix_sensing.json --benchmark_out_format=json
 	./$(BUILD)/bench_double_descent --benchmark_repetitions=3 --benchmark_display_aggregates_only=true \
 	  --benchmark_out=$(BUILD)/bench/double_descent.json --benchmark_out_format=json
+	./$(BUILD)/bench_grokking --benchmark_repetitions=3 --benchmark_display_aggregates_only=true \
+	  --benchmark_out=$(BUILD)/bench/grokking.json --benchmark_out_format=json
 	./$(BUILD)/bench_harness_overhead
 	/usr/bin/python3 bench/mlp_vs_python.py $(BUILD)
+	/usr/bin/python3 bench/grokking_vs_python.py $(BUILD)
 
 # CI regression tracking: every suite with a committed baseline runs its ci tier
 # and is compared against it (bench-compare: 0 same, 1 regression, 2 cannot

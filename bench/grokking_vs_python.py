@@ -1,0 +1,105 @@
+"""Speed against what a Python user would write: trains the grokking suite's
+ci MLP (p = 113, addition, 40% train, two hidden layers of 200, no bias,
+AdamW 1e-3, wd 1, full batch, float64) for a fixed number of epochs with
+bench-run and with a plain PyTorch script (Debian's python3-torch, one-hot
+inputs as such a script feeds them, same evaluation cadence and metrics, one
+thread each), in the same run, and prints the ratio.
+
+usage: /usr/bin/python3 bench/grokking_vs_python.py BUILD_DIR [--epochs 300] [--dtype float64]
+"""
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+import torch
+
+
+def python_training(epochs, dtype, p=113, log_every=10, seed=0):
+    torch.set_num_threads(1)
+    dt = torch.float64 if dtype == "float64" else torch.float32
+    start = time.perf_counter()
+    g = torch.Generator().manual_seed(seed)
+    a, b = torch.arange(p).repeat_interleave(p), torch.arange(p).repeat(p)
+    y = (a + b) % p
+    x = torch.cat([torch.nn.functional.one_hot(a, p), torch.nn.functional.one_hot(b, p)], 1).to(dt)
+    perm = torch.randperm(p * p, generator=g)
+    tr, te = perm[: int(0.4 * p * p)], perm[int(0.4 * p * p):]
+    xtr, ytr, xte, yte = x[tr], y[tr], x[te], y[te]
+    net = torch.nn.Sequential(torch.nn.Linear(2 * p, 200, bias=False), torch.nn.ReLU(),
+                              torch.nn.Linear(200, 200, bias=False), torch.nn.ReLU(),
+                              torch.nn.Linear(200, p, bias=False)).to(dt)
+    opt = torch.optim.AdamW(net.parameters(), lr=1e-3, weight_decay=1.0, betas=(0.9, 0.99))
+    for epoch in range(1, epochs + 1):
+        loss = torch.nn.functional.cross_entropy(net(xtr), ytr)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        if epoch % log_every == 0 or epoch == epochs:
+            with torch.no_grad():
+                for xs, ys in ((xtr, ytr), (xte, yte)):
+                    out = net(xs)
+                    torch.nn.functional.cross_entropy(out, ys).item()
+                    (out.argmax(1) == ys).double().mean().item()
+                    (torch.softmax(out, 1).amax(1) == 1).double().mean().item()
+                sum(w.pow(2).sum() for w in net.parameters()).sqrt().item()
+    return time.perf_counter() - start
+
+
+# One thread means OpenBLAS's own pool too: it sizes itself from the
+# environment when loaded, before torch.set_num_threads can reach it (bench-run
+# sets the same variables for its workers).
+ONE_THREAD = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+
+
+def python_process(epochs, dtype):
+    """The Python script as a user runs it: a fresh interpreter, import torch included."""
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, __file__, "--python-only", "--epochs", str(epochs), "--dtype", dtype],
+                         check=True, capture_output=True, text=True, env=ONE_THREAD).stdout
+    return time.perf_counter() - start, float(out)
+
+
+def bench_run_process(build, epochs, dtype):
+    """bench-run end to end, and the task time it recorded."""
+    import h5py
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "o.h5")
+        start = time.perf_counter()
+        subprocess.run([os.path.join(build, "bench-run"), os.path.join(os.path.dirname(__file__), "..",
+                        "configs/grokking.yaml"), "--tier", "ci", "--filter", "point=adamw_wd1", "--filter", "seed=0",
+                        "--set", f"epochs={epochs}", "--set", f"dtype={dtype}", "--jobs", "1", "--out", out],
+                       check=True, capture_output=True)
+        whole = time.perf_counter() - start
+        with h5py.File(out) as f:
+            run = next(iter(f["runs"].values()))
+            return whole, float(run.attrs["wall_time_s"])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build", nargs="?")
+    ap.add_argument("--epochs", type=int, default=300)
+    ap.add_argument("--dtype", default="float64", choices=["float32", "float64"])
+    ap.add_argument("--repetitions", type=int, default=3)
+    ap.add_argument("--python-only", action="store_true", help=argparse.SUPPRESS)
+    a = ap.parse_args()
+    if a.python_only:
+        print(python_training(a.epochs, a.dtype))
+        return 0
+    med = lambda v: sorted(v)[len(v) // 2]
+    py, cpp = [], []
+    for _ in range(a.repetitions):  # interleaved
+        cpp.append(bench_run_process(a.build, a.epochs, a.dtype))
+        py.append(python_process(a.epochs, a.dtype))
+    print(f"grokking MLP p=113, {a.epochs} epochs full batch, AdamW, {a.dtype}, 1 thread, median of {a.repetitions}")
+    print(f"  whole process   Python {med([p[0] for p in py]):6.2f} s   bench-run {med([c[0] for c in cpp]):6.2f} s"
+          f"   Python / bench-run = {med([p[0] for p in py]) / med([c[0] for c in cpp]):.2f}")
+    print(f"  task time       Python {med([p[1] for p in py]):6.2f} s   bench-run {med([c[1] for c in cpp]):6.2f} s"
+          f"   Python / bench-run = {med([p[1] for p in py]) / med([c[1] for c in cpp]):.2f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
