@@ -45,7 +45,8 @@ int wait_exit(pid_t pid);
 
 std::string source_path(const std::string& relative);  // a file of the source tree
 // Runs a tier of a suite in configs/ through bench-run and reads the file
-// back; throws with bench-run's stderr when it does not exit 0.
+// back; throws with bench-run's stderr when it does not exit 0. A ci tier's
+// file is also kept as <build>/regress/<suite>-ci.h5 for `make regress REUSE=1`.
 ResultsFile run_tier(const std::string& suite_file, const std::string& tier);
 // `text` with "TASKS" replaced by the registered task names, as messages list them.
 std::string with_task_list(std::string text);
