@@ -346,6 +346,9 @@ int run_suite(const Options& o, int argc, char** argv) {
     return 1;
   }
   if (detector) {  // suite-level summaries, from the file as it now stands
+    // Committed first: a resume with nothing left to run has not replaced the
+    // file it opened yet, and HDF5 will not open that file a second time.
+    writer->commit();
     auto so_far = read_results(out_path);
     writer->set_root_summaries(detector->analyse_suite(so_far));
   }

@@ -201,6 +201,25 @@ TEST_CASE("kill -9 mid-sweep, then --resume, gives the uninterrupted file", "[cl
   require_identical_runs(a, b);
 }
 
+TEST_CASE("resuming a finished file runs nothing and leaves its runs as they were", "[cli][resume]") {
+  // With a detector, so the suite summaries are recomputed from the file the
+  // resume has open (this once failed: HDF5 would not open it a second time).
+  test::TempDir dir;
+  test::write_file(dir.file("s.yaml"), "suite: done\ntask: selftest\ndetector: double_descent\n"
+                                       "defaults: {steps: 20}\nsweep: {seeds: 2}\nlog_every: 5\n");
+  auto path = dir.file("o.h5");
+  REQUIRE(bench_run({dir.file("s.yaml"), "--jobs", "1", "--out", path}).exit_code == 0);
+  auto before = read_results(path);
+  auto resumed = bench_run({"--resume", path});
+  CAPTURE(resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK_THAT(resumed.err, Catch::Contains("0 runs (2 already done)") || Catch::Contains("(2 already done)"));
+  auto after = read_results(path);
+  CHECK(after.root_string("status") == "complete");
+  CHECK(std::get<int64_t>(after.root.at("resume_count")) == 1);
+  require_identical_runs(before, after);
+}
+
 TEST_CASE("Ctrl-C stops cleanly, keeps finished runs and says how to resume", "[cli][resume]") {
   test::TempDir dir;
   auto suite = dir.file("s.yaml");
