@@ -360,6 +360,15 @@ const Tolerance& Tolerances::for_summary(const std::string& key) const {
   static const Tolerance exact{};
   auto it = summaries.find(key);
   if (it != summaries.end()) return it->second;
+  const Tolerance* best = nullptr;  // "*_slope": every key ending in "_slope"; the longest such pattern wins
+  size_t best_length = 0;
+  for (const auto& [pattern, tolerance] : summaries) {
+    if (pattern.size() < 2 || pattern[0] != '*' || pattern.size() - 1 > key.size() || pattern.size() - 1 <= best_length)
+      continue;
+    if (key.compare(key.size() - (pattern.size() - 1), std::string::npos, pattern, 1) == 0)
+      best = &tolerance, best_length = pattern.size() - 1;
+  }
+  if (best) return *best;
   it = summaries.find("*");
   return it != summaries.end() ? it->second : exact;
 }

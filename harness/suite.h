@@ -70,7 +70,8 @@ struct Tolerance {
 };
 
 //   tolerances:
-//     summaries:                 # by summary key, "last.<metric>" for final values; "*": the rest
+//     summaries:                 # by summary key, "last.<metric>" for final values;
+//                                # "*_slope": keys ending in _slope (the longest pattern wins); "*": the rest
 //       "*": {abs: 1.0e-9, rel: 1.0e-6}
 //       final_rel_error: {log: true, abs: 0.3, floor: 1.0e-12}
 //     curves:                    # whole trajectories, largest difference over the common steps

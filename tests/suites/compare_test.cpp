@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <functional>
 
+#include "harness/suite.h"
 #include "results/store.h"
 #include "support.h"
 
@@ -172,6 +173,19 @@ TEST_CASE("bench-compare: an incomplete or broken candidate cannot be compared, 
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.out, Catch::Contains("the baseline is suite 'matrix_sensing', the candidate suite 'grokking'"));
   }
+}
+
+TEST_CASE("tolerances: an exact key, then the longest '*suffix' pattern, then '*'", "[compare]") {
+  auto t = parse_tolerances("tolerances:\n  summaries:\n    \"*\": {rel: 1}\n    \"*_slope\": {rel: 2}\n"
+                            "    \"*_noise_slope\": {rel: 3}\n    a_noise_slope: {rel: 4}\n",
+                            "t.yaml", true);
+  auto rel = [&](const std::string& key) { return t.for_summary(key).rel; };
+  CHECK(rel("a_noise_slope") == 4);
+  CHECK(rel("b_noise_slope") == 3);
+  CHECK(rel("b_slope") == 2);
+  CHECK(rel("_slope") == 2);
+  CHECK(rel("slope") == 1);  // a pattern's suffix must match in full
+  CHECK(rel("slope_growth") == 1);
 }
 
 TEST_CASE("bench-compare: --tolerances replaces the suite's tolerances", "[compare]") {
