@@ -595,9 +595,7 @@ std::vector<RunSpec> expand(const SuiteSpec& suite, const ExpandOptions& options
         for (size_t a = 0; a < grid.size(); ++a) add(grid[a].first, grid[a].second[pick[a]], true);
         for (const auto& [k, values] : zip) add(k, values[z], true);
         overlay(params, sets);
-        if (auto err = task->check(params); !err.empty())
-          throw ConfigError(suite.file + ": sweep: run " + (label.empty() ? "(defaults)" : label) +
-                            (tier_name.empty() ? "" : " in tier '" + tier_name + "'") + ": " + err);
+        bool checked = false;
         for (auto seed : seeds) {
           RunSpec run;
           run.task = suite.task;
@@ -606,13 +604,21 @@ std::vector<RunSpec> expand(const SuiteSpec& suite, const ExpandOptions& options
           run.log_every = log_every;
           run.point = label;
           run.id = run_id(canonical_config(run.task, run.params, run.log_every, seed));
+          // Only the runs kept are checked: `--set dtype=float32 --filter
+          // point=a` must not fail on a point b that --set made equal to a.
+          bool keep = true;
+          for (const auto& f : filters) keep = keep && matches(f, run, specs);
+          if (!keep) continue;
+          if (!checked) {
+            if (auto err = task->check(params); !err.empty())
+              throw ConfigError(suite.file + ": sweep: run " + (label.empty() ? "(defaults)" : label) +
+                                (tier_name.empty() ? "" : " in tier '" + tier_name + "'") + ": " + err);
+            checked = true;
+          }
           auto [it, fresh] = seen.emplace(run.id, label);
           if (!fresh)
             throw ConfigError(suite.file + ": sweep: points '" + it->second + "' and '" + label +
                               "' resolve to the same run (seed " + std::to_string(seed) + ")");
-          bool keep = true;
-          for (const auto& f : filters) keep = keep && matches(f, run, specs);
-          if (!keep) continue;
           run.index = static_cast<int64_t>(runs.size());
           runs.push_back(std::move(run));
         }

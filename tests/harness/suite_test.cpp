@@ -130,6 +130,13 @@ TEST_CASE("sweeps expand points x grid x zip x seeds", "[suite]") {
   SECTION("two points that resolve to the same run are an error") {
     REQUIRE_THROWS_WITH(runs_of(std::string(kHeader) + "sweep: {points: [{name: a, steps: 100}, {name: b}]}\n"),
                         "t.yaml: sweep: points 'a' and 'b' resolve to the same run (seed 0)");
+    // --set can make two points equal; a --filter that keeps one of them runs it
+    auto yaml = std::string(kHeader) + "sweep: {points: [{name: a, steps: 100}, {name: b, steps: 50}]}\n";
+    REQUIRE_THROWS_WITH(runs_of(yaml, {"", {"steps=10"}, {}}),
+                        "t.yaml: sweep: points 'a' and 'b' resolve to the same run (seed 0)");
+    auto kept = runs_of(yaml, {"", {"steps=10"}, {"point=a"}});
+    REQUIRE(kept.size() == 1);
+    CHECK(kept[0].params.get_int("steps") == 10);
   }
 }
 
