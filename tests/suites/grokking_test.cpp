@@ -20,7 +20,7 @@ double max_until(const RunRecord& run, const std::string& metric, int64_t last) 
 
 }  // namespace
 
-TEST_CASE("weight decay groks modular addition long after memorizing it; ⊥Grad skips the wait",
+TEST_CASE("weight decay groks modular addition long after memorizing it, ⊥Grad without the wait",
           "[suites][grokking][signatures]") {
   auto file = test::run_tier("grokking.yaml", "ci");
   std::map<std::string, std::map<uint64_t, const RunRecord*>> runs;  // point -> seed -> run

@@ -45,7 +45,7 @@ TEST_CASE("min-norm risk: finite-n and asymptotic closed forms", "[tasks][linear
   CHECK_FALSE(min_norm_risk_asymptotic(1, 1, 0.25));
 }
 
-TEST_CASE("the min-norm estimator interpolates past the threshold; ridge shrinks toward it", "[tasks][linear_regression]") {
+TEST_CASE("the min-norm estimator interpolates past the threshold, ridge shrinks toward it", "[tasks][linear_regression]") {
   auto over = run(50, 120, 0);
   REQUIRE(over.rows["train_mse"].size() == 20);
   for (double v : over.rows["train_mse"]) CHECK(v < 1e-20);
