@@ -7,18 +7,12 @@
 #include <cmath>
 #include <map>
 
+#include "recorder.h"
+
 using namespace genbench;
+using test::Recorder;
 
 namespace {
-
-struct Recorder : MetricSink {
-  std::map<std::string, std::vector<double>> rows;
-  std::map<std::string, double> summaries;
-  void log(int64_t, const Metrics& m) override {
-    for (const auto& [k, v] : m) rows[k].push_back(v);
-  }
-  void summary(const std::string& k, double v) override { summaries[k] = v; }
-};
 
 Recorder run(std::map<std::string, ParamValue> overrides, uint64_t seed = 0) {
   InterpolationKernel task;

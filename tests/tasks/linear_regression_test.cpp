@@ -5,20 +5,14 @@
 #include <cmath>
 #include <map>
 
+#include "recorder.h"
+
 using namespace genbench;
+using test::Recorder;
 
 namespace {
 
-// Keeps what a task logs, as the harness would.
-struct Recorder : MetricSink {
-  std::map<std::string, std::vector<double>> rows;
-  std::map<std::string, double> summaries;
-  void log(int64_t, const Metrics& m) override {
-    for (const auto& [k, v] : m) rows[k].push_back(v);
-  }
-  void summary(const std::string& k, double v) override { summaries[k] = v; }
-};
-
+// The estimator in-process, with what it logs kept.
 Recorder run(int64_t n, int64_t p, double ridge, int64_t trials = 20) {
   LinearRegression task;
   auto params = default_params(task.params());

@@ -5,20 +5,12 @@
 #include <catch2/catch.hpp>
 #include <map>
 
+#include "recorder.h"
+
 using namespace genbench;
+using test::Recorder;
 
 namespace {
-
-struct Recorder : MetricSink {
-  std::vector<int64_t> steps;
-  std::map<std::string, std::vector<double>> rows;
-  std::map<std::string, double> summaries;
-  void log(int64_t step, const Metrics& m) override {
-    steps.push_back(step);
-    for (const auto& [k, v] : m) rows[k].push_back(v);
-  }
-  void summary(const std::string& k, double v) override { summaries[k] = v; }
-};
 
 Recorder train(uint64_t seed, int64_t k = 16) {
   MlpClassifier task;

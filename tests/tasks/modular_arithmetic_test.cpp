@@ -6,20 +6,12 @@
 #include <catch2/catch.hpp>
 #include <map>
 
+#include "recorder.h"
+
 using namespace genbench;
+using test::Recorder;
 
 namespace {
-
-struct Recorder : MetricSink {
-  std::vector<int64_t> steps;
-  std::map<std::string, std::vector<double>> rows;
-  std::map<std::string, double> summaries;
-  void log(int64_t step, const Metrics& m) override {
-    steps.push_back(step);
-    for (const auto& [k, v] : m) rows[k].push_back(v);
-  }
-  void summary(const std::string& k, double v) override { summaries[k] = v; }
-};
 
 Params small(std::map<std::string, ParamValue> overrides = {}) {
   ModularArithmetic task;

@@ -6,19 +6,12 @@
 #include <cmath>
 #include <map>
 
+#include "recorder.h"
+
 using namespace genbench;
+using test::Recorder;
 
 namespace {
-
-struct Recorder : MetricSink {
-  std::vector<int64_t> steps;
-  std::map<std::string, std::vector<double>> rows;
-  void log(int64_t step, const Metrics& m) override {
-    steps.push_back(step);
-    for (const auto& [k, v] : m) rows[k].push_back(v);
-  }
-  void summary(const std::string&, double) override {}
-};
 
 Recorder run(std::map<std::string, ParamValue> overrides, uint64_t seed = 0) {
   XorCluster task;
