@@ -8,13 +8,12 @@ thread each), in the same run, and prints the ratio.
 usage: /usr/bin/python3 bench/grokking_vs_python.py BUILD_DIR [--epochs 300] [--dtype float64]
 """
 import argparse
-import os
-import subprocess
 import sys
-import tempfile
 import time
 
 import torch
+
+from versus_python import compare
 
 
 def python_training(epochs, dtype, p=113, log_every=10, seed=0):
@@ -48,36 +47,6 @@ def python_training(epochs, dtype, p=113, log_every=10, seed=0):
     return time.perf_counter() - start
 
 
-# One thread means OpenBLAS's own pool too: it sizes itself from the
-# environment when loaded, before torch.set_num_threads can reach it (bench-run
-# sets the same variables for its workers).
-ONE_THREAD = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-
-
-def python_process(epochs, dtype):
-    """The Python script as a user runs it: a fresh interpreter, import torch included."""
-    start = time.perf_counter()
-    out = subprocess.run([sys.executable, __file__, "--python-only", "--epochs", str(epochs), "--dtype", dtype],
-                         check=True, capture_output=True, text=True, env=ONE_THREAD).stdout
-    return time.perf_counter() - start, float(out)
-
-
-def bench_run_process(build, epochs, dtype):
-    """bench-run end to end, and the task time it recorded."""
-    import h5py
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "o.h5")
-        start = time.perf_counter()
-        subprocess.run([os.path.join(build, "bench-run"), os.path.join(os.path.dirname(__file__), "..",
-                        "configs/grokking.yaml"), "--tier", "ci", "--filter", "point=adamw_wd1", "--filter", "seed=0",
-                        "--set", f"epochs={epochs}", "--set", f"dtype={dtype}", "--jobs", "1", "--out", out],
-                       check=True, capture_output=True)
-        whole = time.perf_counter() - start
-        with h5py.File(out) as f:
-            run = next(iter(f["runs"].values()))
-            return whole, float(run.attrs["wall_time_s"])
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build", nargs="?")
@@ -89,16 +58,10 @@ def main():
     if a.python_only:
         print(python_training(a.epochs, a.dtype))
         return 0
-    med = lambda v: sorted(v)[len(v) // 2]
-    py, cpp = [], []
-    for _ in range(a.repetitions):  # interleaved
-        cpp.append(bench_run_process(a.build, a.epochs, a.dtype))
-        py.append(python_process(a.epochs, a.dtype))
-    print(f"grokking MLP p=113, {a.epochs} epochs full batch, AdamW, {a.dtype}, 1 thread, median of {a.repetitions}")
-    print(f"  whole process   Python {med([p[0] for p in py]):6.2f} s   bench-run {med([c[0] for c in cpp]):6.2f} s"
-          f"   Python / bench-run = {med([p[0] for p in py]) / med([c[0] for c in cpp]):.2f}")
-    print(f"  task time       Python {med([p[1] for p in py]):6.2f} s   bench-run {med([c[1] for c in cpp]):6.2f} s"
-          f"   Python / bench-run = {med([p[1] for p in py]) / med([c[1] for c in cpp]):.2f}")
+    compare(f"grokking MLP p=113, {a.epochs} epochs full batch, AdamW, {a.dtype}", a.build, "grokking.yaml",
+            ["--tier", "ci", "--filter", "point=adamw_wd1", "--filter", "seed=0", "--set", f"epochs={a.epochs}",
+             "--set", f"dtype={a.dtype}"],
+            __file__, ["--epochs", str(a.epochs), "--dtype", a.dtype], a.repetitions)
 
 
 if __name__ == "__main__":

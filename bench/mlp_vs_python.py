@@ -7,14 +7,13 @@ usage: /usr/bin/python3 bench/mlp_vs_python.py BUILD_DIR [--k 64] [--epochs 200]
 """
 import argparse
 import gzip
-import os
-import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
 import torch
+
+from versus_python import compare
 
 
 def python_training(k, epochs, n=1000, n_test=5000, log_every=25, seed=0):
@@ -59,36 +58,6 @@ def python_training(k, epochs, n=1000, n_test=5000, log_every=25, seed=0):
     return time.perf_counter() - start
 
 
-# One thread means OpenBLAS's own pool too: it sizes itself from the
-# environment when loaded, before torch.set_num_threads can reach it (bench-run
-# sets the same variables for its workers).
-ONE_THREAD = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
-
-
-def python_process(k, epochs):
-    """The Python script as a user runs it: a fresh interpreter, import torch included."""
-    start = time.perf_counter()
-    out = subprocess.run([sys.executable, __file__, "--python-only", "--k", str(k), "--epochs", str(epochs)],
-                         check=True, capture_output=True, text=True, env=ONE_THREAD).stdout
-    return time.perf_counter() - start, float(out)
-
-
-def bench_run_process(build, k, epochs):
-    """bench-run end to end, and the training time it recorded (its task time less data loading)."""
-    import h5py
-    with tempfile.TemporaryDirectory() as tmp:
-        out = os.path.join(tmp, "o.h5")
-        start = time.perf_counter()
-        subprocess.run([os.path.join(build, "bench-run"), os.path.join(os.path.dirname(__file__), "..",
-                        "configs/double_descent_mlp.yaml"), "--tier", "ci", "--filter", f"k={k}", "--filter", "seed=0",
-                        "--set", f"epochs={epochs}", "--jobs", "1", "--out", out],
-                       check=True, capture_output=True)
-        whole = time.perf_counter() - start
-        with h5py.File(out) as f:
-            run = next(iter(f["runs"].values()))
-            return whole, float(run.attrs["wall_time_s"])
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("build", nargs="?")
@@ -100,16 +69,9 @@ def main():
     if a.python_only:
         print(python_training(a.k, a.epochs))
         return 0
-    med = lambda v: sorted(v)[len(v) // 2]
-    py, cpp = [], []
-    for _ in range(a.repetitions):  # interleaved
-        cpp.append(bench_run_process(a.build, a.k, a.epochs))
-        py.append(python_process(a.k, a.epochs))
-    print(f"MLP k={a.k}, n=1000, {a.epochs} epochs, Adam, batch 128, 1 thread, median of {a.repetitions}")
-    print(f"  whole process   Python {med([p[0] for p in py]):6.2f} s   bench-run {med([c[0] for c in cpp]):6.2f} s"
-          f"   Python / bench-run = {med([p[0] for p in py]) / med([c[0] for c in cpp]):.2f}")
-    print(f"  task time       Python {med([p[1] for p in py]):6.2f} s   bench-run {med([c[1] for c in cpp]):6.2f} s"
-          f"   Python / bench-run = {med([p[1] for p in py]) / med([c[1] for c in cpp]):.2f}")
+    compare(f"MLP k={a.k}, n=1000, {a.epochs} epochs, Adam, batch 128", a.build, "double_descent_mlp.yaml",
+            ["--tier", "ci", "--filter", f"k={a.k}", "--filter", "seed=0", "--set", f"epochs={a.epochs}"],
+            __file__, ["--k", str(a.k), "--epochs", str(a.epochs)], a.repetitions)
     print("  (task time: loading and sampling Fashion-MNIST, training, evaluating; whole process adds start-up,\n"
           "   `import torch` for Python, worker start and the HDF5 file for bench-run)")
 

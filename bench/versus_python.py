@@ -1,0 +1,48 @@
+"""What the *_vs_python.py benchmarks share: run bench-run on a suite and a
+plain PyTorch script (a fresh interpreter, as a user runs it), interleaved,
+and print the medians and their ratio, for the whole process and for the
+time the task itself took."""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+# One thread means OpenBLAS's own pool too: it sizes itself from the
+# environment when loaded, before torch.set_num_threads can reach it (bench-run
+# sets the same variables for its workers).
+ONE_THREAD = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+
+
+def python_process(script, args):
+    """`script --python-only ARGS`, which prints its training time; (whole process, that time)."""
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, script, "--python-only", *args],
+                         check=True, capture_output=True, text=True, env=ONE_THREAD).stdout
+    return time.perf_counter() - start, float(out)
+
+
+def bench_run_process(build, suite, args):
+    """bench-run on configs/SUITE with ARGS (one run); (whole process, the run's wall_time_s)."""
+    import h5py
+    with tempfile.TemporaryDirectory() as tmp:
+        out = os.path.join(tmp, "o.h5")
+        start = time.perf_counter()
+        subprocess.run([os.path.join(build, "bench-run"), os.path.join(os.path.dirname(__file__), "..", "configs", suite),
+                        *args, "--jobs", "1", "--out", out], check=True, capture_output=True)
+        whole = time.perf_counter() - start
+        with h5py.File(out) as f:
+            run = next(iter(f["runs"].values()))
+            return whole, float(run.attrs["wall_time_s"])
+
+
+def compare(title, build, suite, bench_run_args, script, python_args, repetitions):
+    med = lambda v: sorted(v)[len(v) // 2]
+    py, cpp = [], []
+    for _ in range(repetitions):  # interleaved, so a slow moment hits both
+        cpp.append(bench_run_process(build, suite, bench_run_args))
+        py.append(python_process(script, python_args))
+    print(f"{title}, 1 thread, median of {repetitions}")
+    for i, what in enumerate(["whole process", "task time    "]):
+        p, c = med([x[i] for x in py]), med([x[i] for x in cpp])
+        print(f"  {what}   Python {p:6.2f} s   bench-run {c:6.2f} s   Python / bench-run = {p / c:.2f}")
