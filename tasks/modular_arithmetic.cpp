@@ -3,8 +3,8 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <deque>
 #include <functional>
 #include <limits>
