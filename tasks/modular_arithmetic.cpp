@@ -109,7 +109,7 @@ void init_parameters(torch::nn::Module& net, double scale, at::Generator& gen) {
     auto& w = item.value();
     if (key.find("ln") != std::string::npos) continue;
     torch::Tensor draw;
-    if (key.find("embed") != std::string::npos) {
+    if (key.find("_embed.") != std::string::npos) {  // token_embed, position_embed; not unembed
       draw = torch::randn(w.sizes(), gen, torch::kFloat64);
     } else {
       auto weight = key.find("weight") != std::string::npos ? w : named[key.substr(0, key.rfind('.')) + ".weight"];
