@@ -94,7 +94,7 @@ ParamSpec fashion_mnist_dir_param() {
 }
 
 FashionMnistSplit fashion_mnist_split(const FashionMnist& data, int64_t n, int64_t n_test, double label_noise,
-                                      int64_t pool, at::Generator& gen) {
+                                      int64_t pool, at::Generator& gen, bool centre) {
   auto i64 = torch::TensorOptions().dtype(torch::kInt64);
   auto train_idx = torch::randperm(data.train.count, gen, i64).slice(0, 0, n);
   auto test_idx = torch::randperm(data.test.count, gen, i64).slice(0, 0, n_test);
@@ -103,9 +103,11 @@ FashionMnistSplit fashion_mnist_split(const FashionMnist& data, int64_t n, int64
   s.y_clean = labels(data.train, train_idx);
   s.X_test = images(data.test, test_idx, pool);
   s.y_test = labels(data.test, test_idx);
-  auto mean = s.X.mean(0);
-  s.X -= mean;
-  s.X_test -= mean;
+  if (centre) {
+    auto mean = s.X.mean(0);
+    s.X -= mean;
+    s.X_test -= mean;
+  }
   s.y = s.y_clean.clone();
   auto flips = static_cast<int64_t>(std::llround(label_noise * static_cast<double>(n)));
   if (flips > 0) {  // another class, uniformly: (y + 1..9) mod 10

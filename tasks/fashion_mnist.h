@@ -37,7 +37,8 @@ std::shared_ptr<const FashionMnist> load_fashion_mnist(const std::string& dir = 
 
 // A seeded training subset and test subset as tensors, the way the suites
 // use them: pixels scaled to [0, 1], average-pooled by `pool` (1: 28 x 28,
-// 2: 14 x 14...), flattened and centred by the training subset's mean; a
+// 2: 14 x 14...), flattened and centred by the training subset's mean
+// (unless `centre` is false: attacks in pixel space need [0, 1]); a
 // fraction `label_noise` of training labels replaced by another class,
 // uniformly. Draws, in order: the training subset, the test subset, the
 // noisy labels; all from `gen`, on the CPU.
@@ -46,7 +47,7 @@ struct FashionMnistSplit {
   torch::Tensor X_test, y_test;
 };
 FashionMnistSplit fashion_mnist_split(const FashionMnist& data, int64_t n, int64_t n_test, double label_noise,
-                                      int64_t pool, at::Generator& gen);
+                                      int64_t pool, at::Generator& gen, bool centre = true);
 
 // Reads one gzipped IDX file: magic 0x0803 (images) or 0x0801 (labels).
 ImageSet read_idx_images(const std::string& path);
