@@ -1,0 +1,232 @@
+#include "tasks/adversarial_training.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "tasks/fashion_mnist.h"
+
+namespace genbench {
+
+std::vector<ParamSpec> AdversarialTraining::params() const {
+  return {
+      int_param("n", 60000, "training images, drawn by seed from the 60000", 1, 60000),
+      int_param("n_eval", 1000, "images of the fixed train and test subsets every epoch is evaluated on", 1, 10000),
+      choice_param("model", "cnn", {"cnn", "cnn_bn", "mlp"}, "Wong et al.'s CNN, its wider BatchNorm variant, or an MLP"),
+      choice_param("training", "fgsm", {"clean", "fgsm", "pgd"}, "the inputs trained on"),
+      choice_param("norm", "linf", {"linf", "l2"}, "the threat model's ball"),
+      float_param("epsilon", 0.3, "radius of the ball, in [0, 1] pixel units", 0),
+      float_param("fgsm_alpha", 0.375, "fgsm: the step from the random start (Wong et al.: 1.25 epsilon)", 0),
+      int_param("pgd_steps", 10, "pgd: attack steps in training", 1),
+      float_param("pgd_step_size", 0.075, "pgd: step size in training (epsilon / 4 at the default)", 0),
+      choice_param("optimizer", "sgd", {"sgd", "adam"}, "SGD with momentum, or Adam"),
+      float_param("lr", 0.05, "peak learning rate", 0),
+      float_param("momentum", 0.9, "SGD momentum", 0, 1),
+      float_param("weight_decay", 5e-4, "L2 penalty", 0),
+      int_param("batch_size", 128, "minibatch size", 1),
+      int_param("epochs", 10, "passes over the training set", 1),
+      choice_param("lr_schedule", "constant", {"constant", "piecewise", "cyclic"},
+                   "constant; piecewise: x lr_drop_factor at each of lr_drops; cyclic: up to lr at mid-training, down to 0"),
+      float_list_param("lr_drops", {}, "piecewise: epochs at which the learning rate drops", 0),
+      float_param("lr_drop_factor", 0.1, "piecewise: the factor of each drop", 0),
+      float_param("warmup_epochs", 0.0, "linear warm-up from 0 over this many epochs", 0),
+      choice_param("regularizer", "none", {"none", "gradalign", "elle"}, "GradAlign or ELLE, added to the loss"),
+      float_param("reg_lambda", 0.0, "the regulariser's weight", 0),
+      int_param("eval_pgd_steps", 10, "PGD steps (size epsilon / 4, random start) of the evaluation attack", 1),
+      fashion_mnist_dir_param(),
+  };
+}
+
+std::string AdversarialTraining::check(const Params& p) const {
+  if (p.get_string("regularizer") != "none" && p.get_string("norm") != "linf")
+    return "regularizer " + p.get_string("regularizer") + " is defined for the linf ball, found norm " +
+           p.get_string("norm");
+  return "";
+}
+
+namespace {
+
+torch::nn::Sequential make_model(const std::string& kind) {
+  using namespace torch::nn;
+  if (kind == "mlp")
+    return Sequential(Flatten(), Linear(784, 256), ReLU(), Linear(256, 256), ReLU(), Linear(256, 10));
+  if (kind == "cnn_bn")
+    return Sequential(Conv2d(Conv2dOptions(1, 32, 4).stride(2).padding(1)), BatchNorm2d(32), ReLU(),
+                      Conv2d(Conv2dOptions(32, 64, 4).stride(2).padding(1)), BatchNorm2d(64), ReLU(), Flatten(),
+                      Linear(64 * 7 * 7, 100), ReLU(), Linear(100, 10));
+  return Sequential(Conv2d(Conv2dOptions(1, 16, 4).stride(2).padding(1)), ReLU(),
+                    Conv2d(Conv2dOptions(16, 32, 4).stride(2).padding(1)), ReLU(), Flatten(), Linear(32 * 7 * 7, 100),
+                    ReLU(), Linear(100, 10));
+}
+
+// The threat model: an l-inf or l2 ball of radius eps around x, inside [0, 1].
+struct Ball {
+  bool linf = true;
+  double eps = 0;
+
+  torch::Tensor per_sample_norm(const torch::Tensor& v) const {
+    return v.flatten(1).norm(2, 1).clamp_min(1e-12).view({-1, 1, 1, 1});
+  }
+  torch::Tensor project(const torch::Tensor& delta) const {
+    if (linf) return delta.clamp(-eps, eps);
+    return delta * (eps / per_sample_norm(delta)).clamp_max(1.0);
+  }
+  // A uniform draw in the l-inf ball; in the l2 ball a uniform direction at a radius U[0, eps].
+  torch::Tensor random(const torch::Tensor& like, at::Generator& gen) const {
+    if (linf) return (torch::rand(like.sizes(), gen, like.options()) * 2 - 1) * eps;
+    auto direction = torch::randn(like.sizes(), gen, like.options());
+    auto radius = torch::rand({like.size(0), 1, 1, 1}, gen, like.options()) * eps;
+    return direction / per_sample_norm(direction) * radius;
+  }
+  torch::Tensor step(const torch::Tensor& grad, double size) const {
+    if (linf) return grad.sign() * size;
+    return grad / per_sample_norm(grad) * size;
+  }
+};
+
+torch::Tensor input_gradient(torch::nn::Sequential& model, const torch::Tensor& x, const torch::Tensor& y,
+                             bool create_graph = false) {
+  auto input = create_graph ? x : x.detach().requires_grad_(true);
+  auto loss = torch::nn::functional::cross_entropy(model->forward(input), y,
+                                                   torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+  return torch::autograd::grad({loss}, {input}, {}, create_graph, create_graph)[0];
+}
+
+// Random start, `steps` steps of `size`, each projected onto the ball and the image box.
+torch::Tensor attack(torch::nn::Sequential& model, const torch::Tensor& x, const torch::Tensor& y, const Ball& ball,
+                     int64_t steps, double size, bool random_start, at::Generator& gen) {
+  auto delta = random_start ? ball.random(x, gen) : torch::zeros_like(x);
+  delta = (x + delta).clamp(0, 1) - x;
+  for (int64_t i = 0; i < steps; ++i) {
+    auto grad = input_gradient(model, x + delta, y);
+    delta = ball.project(delta + ball.step(grad, size));
+    delta = (x + delta).clamp(0, 1) - x;
+  }
+  return (x + delta).detach();
+}
+
+double learning_rate(const Params& p, double epoch) {
+  const double peak = p.get_float("lr"), warmup = p.get_float("warmup_epochs");
+  const auto& schedule = p.get_string("lr_schedule");
+  double lr = peak;
+  if (schedule == "piecewise")
+    for (double at : p.get_float_list("lr_drops"))
+      if (epoch >= at) lr *= p.get_float("lr_drop_factor");
+  if (schedule == "cyclic") {
+    double half = static_cast<double>(p.get_int("epochs")) / 2;
+    lr = peak * std::max(0.0, 1 - std::fabs(epoch / half - 1));
+  }
+  if (warmup > 0 && epoch < warmup) lr *= epoch / warmup;
+  return lr;
+}
+
+}  // namespace
+
+void AdversarialTraining::run(const RunContext& ctx, MetricSink& sink) const {
+  const auto& p = ctx.params;
+  const int64_t n = p.get_int("n"), n_eval = std::min(p.get_int("n_eval"), n), epochs = p.get_int("epochs");
+  const int64_t batch = p.get_int("batch_size");
+  const Ball ball{p.get_string("norm") == "linf", p.get_float("epsilon")};
+  const auto& training = p.get_string("training");
+  const auto& regularizer = p.get_string("regularizer");
+  const double lambda = p.get_float("reg_lambda");
+
+  auto images = load_fashion_mnist(p.get_string("data_dir"));
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(ctx.seed);
+  auto split = fashion_mnist_split(*images, n, p.get_int("n_eval"), 0.0, 1, gen, /*centre=*/false);
+  const auto device = torch::Device(ctx.device);
+  auto as_images = [&](const torch::Tensor& x) { return x.to(torch::kFloat32).view({-1, 1, 28, 28}).to(device); };
+  auto X = as_images(split.X), y = split.y.to(device);
+  auto X_eval_train = X.slice(0, 0, n_eval), y_eval_train = y.slice(0, 0, n_eval);
+  auto X_eval_test = as_images(split.X_test), y_eval_test = split.y_test.to(device);
+
+  auto model = make_model(p.get_string("model"));
+  model->to(device);
+  std::unique_ptr<torch::optim::Optimizer> opt;
+  if (p.get_string("optimizer") == "sgd")
+    opt = std::make_unique<torch::optim::SGD>(model->parameters(), torch::optim::SGDOptions(p.get_float("lr"))
+                                                                       .momentum(p.get_float("momentum"))
+                                                                       .weight_decay(p.get_float("weight_decay")));
+  else
+    opt = std::make_unique<torch::optim::Adam>(
+        model->parameters(), torch::optim::AdamOptions(p.get_float("lr")).weight_decay(p.get_float("weight_decay")));
+
+  // Accuracy and mean loss of clean, FGSM and PGD inputs, in chunks.
+  auto evaluate = [&](const torch::Tensor& X_all, const torch::Tensor& y_all, const std::string& prefix,
+                      Metrics& row) {
+    model->eval();
+    double correct[3] = {0, 0, 0}, loss[3] = {0, 0, 0};
+    for (int64_t start = 0; start < X_all.size(0); start += 500) {
+      auto x = X_all.slice(0, start, start + 500), labels = y_all.slice(0, start, start + 500);
+      torch::Tensor inputs[3] = {x, attack(model, x, labels, ball, 1, ball.eps, false, gen),
+                                 attack(model, x, labels, ball, p.get_int("eval_pgd_steps"), ball.eps / 4, true, gen)};
+      torch::NoGradGuard no_grad;
+      for (int k = 0; k < 3; ++k) {
+        auto out = model->forward(inputs[k]);
+        correct[k] += out.argmax(1).eq(labels).sum().item<double>();
+        loss[k] += torch::nn::functional::cross_entropy(
+                       out, labels, torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum))
+                       .item<double>();
+      }
+    }
+    const char* kinds[3] = {"clean", "fgsm", "pgd"};
+    const auto count = static_cast<double>(X_all.size(0));
+    for (int k = 0; k < 3; ++k) {
+      row.push_back({prefix + "_" + kinds[k] + "_accuracy", correct[k] / count});
+      row.push_back({prefix + "_" + kinds[k] + "_loss", loss[k] / count});
+    }
+  };
+  auto log = [&](int64_t epoch, double lr) {
+    Metrics row{{"lr", lr}};
+    evaluate(X_eval_train, y_eval_train, "train", row);
+    evaluate(X_eval_test, y_eval_test, "test", row);
+    sink.log(epoch, row);
+  };
+
+  const int64_t batches = (n + batch - 1) / batch;
+  log(0, learning_rate(p, 0));
+  double lr = 0;
+  for (int64_t epoch = 1; epoch <= epochs && !ctx.stop; ++epoch) {
+    auto order = torch::randperm(n, gen, torch::kInt64).to(device);
+    for (int64_t b = 0; b < batches && !ctx.stop; ++b) {
+      auto idx = order.slice(0, b * batch, std::min(n, (b + 1) * batch));
+      auto x = X.index_select(0, idx), labels = y.index_select(0, idx);
+      lr = learning_rate(p, static_cast<double>(epoch - 1) + static_cast<double>(b + 1) / static_cast<double>(batches));
+      for (auto& group : opt->param_groups()) group.options().set_lr(lr);
+      model->train();
+      auto inputs = x;
+      if (training == "fgsm") inputs = attack(model, x, labels, ball, 1, p.get_float("fgsm_alpha"), true, gen);
+      if (training == "pgd")
+        inputs = attack(model, x, labels, ball, p.get_int("pgd_steps"), p.get_float("pgd_step_size"), true, gen);
+      auto loss = torch::nn::functional::cross_entropy(model->forward(inputs), labels);
+      if (regularizer == "gradalign" && lambda > 0) {
+        auto x1 = x.detach().requires_grad_(true);
+        auto x2 = (x + ball.random(x, gen)).clamp(0, 1).detach().requires_grad_(true);
+        auto g1 = input_gradient(model, x1, labels, true).flatten(1);
+        auto g2 = input_gradient(model, x2, labels, true).flatten(1);
+        loss = loss + lambda * (1 - torch::cosine_similarity(g1, g2, 1, 1e-12)).mean();
+      }
+      if (regularizer == "elle" && lambda > 0) {
+        auto none = torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone);
+        auto xa = (x + ball.random(x, gen)).clamp(0, 1), xb = (x + ball.random(x, gen)).clamp(0, 1);
+        auto a = torch::rand({x.size(0), 1, 1, 1}, gen, x.options());
+        auto xc = (1 - a) * xa + a * xb;
+        auto w = a.view({-1});
+        auto la = torch::nn::functional::cross_entropy(model->forward(xa), labels, none);
+        auto lb = torch::nn::functional::cross_entropy(model->forward(xb), labels, none);
+        auto lc = torch::nn::functional::cross_entropy(model->forward(xc), labels, none);
+        loss = loss + lambda * (lc - (1 - w) * la - w * lb).square().mean();
+      }
+      opt->zero_grad();
+      loss.backward();
+      opt->step();
+    }
+    log(epoch, lr);
+  }
+}
+
+GENBENCH_REGISTER_TASK(AdversarialTraining);
+
+}  // namespace genbench

@@ -1,0 +1,44 @@
+// Adversarial training on Fashion-MNIST: robust overfitting (Rice et al.
+// 2020) and the catastrophic overfitting of fast FGSM training (Wong et al.
+// 2020) with its cures, GradAlign (Andriushchenko & Flammarion 2020) and
+// ELLE (Abad Rocamora et al. 2024).
+//
+// Data: real Fashion-MNIST (the shared loader), n training images drawn by
+// seed, pixels in [0, 1] (not centred: the attacks clamp to the image box).
+// Models: cnn (Wong et al.'s MNIST net: conv 16 4x4 stride 2, conv 32 4x4
+// stride 2, fc 100, fc 10), cnn_bn (twice the channels, BatchNorm after each
+// conv), mlp (784-256-256-10).
+// Training, per minibatch: clean; fgsm (random start in the epsilon-ball, one
+// signed-gradient step of `fgsm_alpha`, projected); pgd (random start,
+// `pgd_steps` steps of `pgd_step_size`, projected); the l-inf or l2 ball of
+// radius epsilon. SGD with momentum or Adam, weight decay; learning rate
+// constant, piecewise (x lr_drop_factor at each epoch in lr_drops) or cyclic
+// (linear up to lr at the middle, down to 0), after `warmup_epochs` of linear
+// warm-up; all per minibatch.
+// Regularisers added to the training loss: gradalign, lambda (1 - cos(grad_x
+// l(x), grad_x l(x + eta))), eta uniform in the l-inf ball; elle, lambda
+// (l(x_c) - (1 - a) l(x_a) - a l(x_b))^2, x_a, x_b uniform in the ball, a ~
+// U[0, 1], x_c = (1 - a) x_a + a x_b (the loss's local linearity).
+//
+// Metrics every epoch, on fixed subsets of `n_eval` training and test images
+// drawn once by seed: {train,test}_{clean,fgsm,pgd}_{accuracy,loss}, the
+// attacks at the training epsilon, PGD with `eval_pgd_steps` steps of
+// epsilon/4 and a random start; and lr. Epoch 0 is the initial network.
+#pragma once
+
+#include "tasks/task.h"
+
+namespace genbench {
+
+class AdversarialTraining : public Task {
+ public:
+  std::string name() const override { return "adversarial_training"; }
+  std::string summary() const override {
+    return "FGSM / PGD adversarial training on Fashion-MNIST (CNN, BN-CNN, MLP), GradAlign and ELLE";
+  }
+  std::vector<ParamSpec> params() const override;
+  std::string check(const Params& params) const override;
+  void run(const RunContext& ctx, MetricSink& sink) const override;
+};
+
+}  // namespace genbench
