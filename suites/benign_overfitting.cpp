@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "suites/detector.h"
+#include "suites/stats.h"
 
 namespace genbench {
 
@@ -94,11 +95,7 @@ class BenignOverfittingKernelDetector : public Detector {
   std::map<std::string, double> analyse(const RunRecord& run) const override {
     std::map<std::string, double> out;
     for (const char* m : {"test_mse", "test_error", "train_mse", "train_error"})
-      if (const auto* v = run.metric(m); v && !v->empty()) {
-        double sum = 0;
-        for (double x : *v) sum += x;
-        out[std::string(m) + "_mean"] = sum / static_cast<double>(v->size());
-      }
+      if (const auto* v = run.metric(m); v && !v->empty()) out[std::string(m) + "_mean"] = mean_of(*v);
     return out;
   }
 
@@ -168,11 +165,9 @@ class BenignOverfittingXorDetector : public Detector {
 
   std::map<std::string, double> analyse(const RunRecord& run) const override {
     std::map<std::string, double> out;
-    const auto* train = run.metric("train_accuracy");
-    const auto* test = run.metric("test_accuracy");
-    if (!train || !test) return out;
-    for (size_t i = 0; i < run.steps.size(); ++i)
-      if (run.steps[i] == 1) out["step1_train_accuracy"] = (*train)[i], out["step1_test_accuracy"] = (*test)[i];
+    if (!run.metric("train_accuracy") || !run.metric("test_accuracy")) return out;
+    if (auto v = value_at(run, "train_accuracy", 1)) out["step1_train_accuracy"] = *v;
+    if (auto v = value_at(run, "test_accuracy", 1)) out["step1_test_accuracy"] = *v;
     // every training label fitted, the flipped ones included
     if (auto fit = first_step_at_least(run, "train_accuracy", 1.0)) {
       out["fit_step"] = static_cast<double>(*fit);
@@ -187,9 +182,7 @@ class BenignOverfittingXorDetector : public Detector {
       out["generalization_step"] = static_cast<double>(*generalized);
     for (const char* m : {"train_accuracy", "train_accuracy_flipped", "test_accuracy", "feature_alignment"})
       if (auto v = final_value(run, m)) out[std::string("final_") + m] = *v;
-    double best = 0;
-    for (double v : *test) best = std::max(best, v);
-    out["max_test_accuracy"] = best;
+    if (auto v = largest_value(run, "test_accuracy")) out["max_test_accuracy"] = *v;
     return out;
   }
 

@@ -49,4 +49,21 @@ std::optional<double> final_value(const RunRecord& run, const std::string& metri
   return std::nullopt;
 }
 
+std::optional<double> value_at(const RunRecord& run, const std::string& metric, int64_t step) {
+  const auto* values = run.metric(metric);
+  if (!values) return std::nullopt;
+  for (size_t i = 0; i < run.steps.size(); ++i)
+    if (run.steps[i] == step) return (*values)[i];
+  return std::nullopt;
+}
+
+std::optional<double> largest_value(const RunRecord& run, const std::string& metric) {
+  const auto* values = run.metric(metric);
+  std::optional<double> best;
+  if (values)
+    for (double v : *values)
+      if (std::isfinite(v) && (!best || v > *best)) best = v;
+  return best;
+}
+
 }  // namespace genbench

@@ -57,5 +57,9 @@ std::optional<int64_t> first_step_below(const RunRecord& run, const std::string&
 std::optional<int64_t> first_step_at_least(const RunRecord& run, const std::string& metric, double threshold);
 // The last finite value of a metric.
 std::optional<double> final_value(const RunRecord& run, const std::string& metric);
+// A metric's value at a logged step; nullopt when not logged there.
+std::optional<double> value_at(const RunRecord& run, const std::string& metric, int64_t step);
+// The largest finite value of a metric; nullopt when it has none.
+std::optional<double> largest_value(const RunRecord& run, const std::string& metric);
 
 }  // namespace genbench

@@ -6,18 +6,12 @@
 #include <cmath>
 
 #include "suites/detector.h"
+#include "suites/stats.h"
 
 namespace genbench {
 
 namespace {
 
-double mean_of(const std::vector<double>& v) {
-  double s = 0;
-  size_t n = 0;
-  for (double x : v)
-    if (std::isfinite(x)) s += x, ++n;
-  return n ? s / static_cast<double>(n) : NAN;
-}
 
 struct GammaPoint {
   double gamma = 0, sum = 0, theory = NAN;

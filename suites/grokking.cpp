@@ -13,21 +13,6 @@ namespace {
 
 constexpr double kMemorized = 0.99, kGeneralized = 0.95;
 
-std::optional<double> value_at(const RunRecord& run, const std::string& metric, int64_t step) {
-  const auto* values = run.metric(metric);
-  if (!values) return std::nullopt;
-  for (size_t i = 0; i < run.steps.size(); ++i)
-    if (run.steps[i] == step) return (*values)[i];
-  return std::nullopt;
-}
-
-double largest(const std::vector<double>& values) {
-  double best = -INFINITY;
-  for (double v : values)
-    if (std::isfinite(v)) best = std::max(best, v);
-  return best;
-}
-
 // Same config but for the Grokfast filter: the baseline of a filtered run.
 bool same_but_grokfast(const RunRecord& a, const RunRecord& b) {
   if (a.seed != b.seed || a.task != b.task) return false;
@@ -62,8 +47,8 @@ class GrokkingDetector : public Detector {
       out["grokking_delay"] = static_cast<double>(*generalized) / static_cast<double>(*memorized);
     for (const char* metric : {"train_accuracy", "test_accuracy", "train_loss", "test_loss", "weight_norm"})
       if (auto v = final_value(run, metric)) out[std::string("final_") + metric] = *v;
-    if (const auto* v = run.metric("test_accuracy")) out["max_test_accuracy"] = largest(*v);
-    if (const auto* v = run.metric("softmax_collapse")) out["max_softmax_collapse"] = largest(*v);
+    if (auto v = largest_value(run, "test_accuracy")) out["max_test_accuracy"] = *v;
+    if (auto v = largest_value(run, "softmax_collapse")) out["max_softmax_collapse"] = *v;
     return out;
   }
 
