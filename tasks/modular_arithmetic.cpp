@@ -234,23 +234,26 @@ class Grokfast {
       for (size_t i = 0; i < params.size(); ++i) params[i].grad().add_(ema_[i], lambda_);
       return;
     }
+    // A running sum over the window: one add and one subtract per step, not `window` adds.
     std::vector<torch::Tensor> now;
     for (auto& w : params) now.push_back(w.grad().clone());
+    if (window_sum_.empty())
+      for (auto& g : now) window_sum_.push_back(torch::zeros_like(g));
+    for (size_t i = 0; i < now.size(); ++i) window_sum_[i].add_(now[i]);
     history_.push_back(std::move(now));
-    if (static_cast<int64_t>(history_.size()) > window_) history_.pop_front();
-    if (static_cast<int64_t>(history_.size()) < window_) return;  // average only over a full window
-    for (size_t i = 0; i < params.size(); ++i) {
-      auto sum = torch::zeros_like(params[i]);
-      for (const auto& grads : history_) sum.add_(grads[i]);
-      params[i].grad().add_(sum, lambda_ / static_cast<double>(window_));
+    if (static_cast<int64_t>(history_.size()) > window_) {
+      for (size_t i = 0; i < params.size(); ++i) window_sum_[i].sub_(history_.front()[i]);
+      history_.pop_front();
     }
+    if (static_cast<int64_t>(history_.size()) < window_) return;  // average only over a full window
+    for (size_t i = 0; i < params.size(); ++i) params[i].grad().add_(window_sum_[i], lambda_ / static_cast<double>(window_));
   }
 
  private:
   std::string mode_;
   double alpha_, lambda_;
   int64_t window_;
-  std::vector<torch::Tensor> ema_;
+  std::vector<torch::Tensor> ema_, window_sum_;
   std::deque<std::vector<torch::Tensor>> history_;
 };
 
