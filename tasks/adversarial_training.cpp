@@ -6,15 +6,21 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tasks/cifar10.h"
 #include "tasks/fashion_mnist.h"
+#include "tasks/preact_resnet.h"
 
 namespace genbench {
 
 std::vector<ParamSpec> AdversarialTraining::params() const {
   return {
-      int_param("n", 60000, "training images, drawn by seed from the 60000", 1, 60000),
+      choice_param("dataset", "fashion_mnist", {"fashion_mnist", "cifar10"},
+                   "Fashion-MNIST (Debian's package) or CIFAR-10 (binary batches in cifar10_dir)"),
+      int_param("n", 60000, "training images, drawn by seed (of 60000 in Fashion-MNIST, 50000 in CIFAR-10)", 1, 60000),
       int_param("n_eval", 1000, "images of the fixed train and test subsets every epoch is evaluated on", 1, 10000),
-      choice_param("model", "cnn", {"cnn", "cnn_bn", "mlp"}, "Wong et al.'s CNN, its wider BatchNorm variant, or an MLP"),
+      choice_param("model", "cnn", {"cnn", "cnn_bn", "mlp", "preact_resnet18"},
+                   "Wong et al.'s CNN, the same with BatchNorm, an MLP, or PreActResNet-18"),
+      int_param("width", 16, "cnn, cnn_bn: channels of the first convolution (the second has twice as many)", 1),
       choice_param("training", "fgsm", {"clean", "fgsm", "pgd"}, "the inputs trained on"),
       choice_param("norm", "linf", {"linf", "l2"}, "the threat model's ball"),
       float_param("epsilon", 0.3, "radius of the ball, in [0, 1] pixel units", 0),
@@ -36,10 +42,16 @@ std::vector<ParamSpec> AdversarialTraining::params() const {
       float_param("reg_lambda", 0.0, "the regulariser's weight", 0),
       int_param("eval_pgd_steps", 10, "PGD steps (size epsilon / 4, random start) of the evaluation attack", 1),
       fashion_mnist_dir_param(),
+      {"cifar10_dir", ParamType::String, std::string(""), "dataset cifar10: the cifar-10-batches-bin folder", {}, {}, {}},
   };
 }
 
 std::string AdversarialTraining::check(const Params& p) const {
+  if (p.get_string("dataset") == "cifar10") {
+    if (p.get_string("cifar10_dir").empty())
+      return "dataset cifar10 needs cifar10_dir, the folder of the binary batches (cifar-10-batches-bin)";
+    if (p.get_int("n") > 50000) return "n must be <= 50000 for CIFAR-10, found " + std::to_string(p.get_int("n"));
+  }
   if (p.get_string("regularizer") != "none" && p.get_string("norm") != "linf")
     return "regularizer " + p.get_string("regularizer") + " is defined for the linf ball, found norm " +
            p.get_string("norm");
@@ -48,17 +60,48 @@ std::string AdversarialTraining::check(const Params& p) const {
 
 namespace {
 
-torch::nn::Sequential make_model(const std::string& kind) {
+// Training and evaluation images in [0, 1], N x C x H x W, and their labels.
+struct Images {
+  torch::Tensor X, y, X_test, y_test;
+  std::vector<double> mean, stddev;  // per channel, of the whole training set: PreActResNet standardises with them
+};
+
+Images load_images(const Params& p, at::Generator& gen) {
+  const int64_t n = p.get_int("n"), n_eval = p.get_int("n_eval");
+  if (p.get_string("dataset") == "cifar10") {
+    auto data = load_cifar10(p.get_string("cifar10_dir"));
+    auto i64 = torch::TensorOptions().dtype(torch::kInt64);
+    auto train_idx = torch::randperm(data->train.labels.size(0), gen, i64).slice(0, 0, n);
+    auto test_idx = torch::randperm(data->test.labels.size(0), gen, i64).slice(0, 0, n_eval);
+    auto scaled = [](const torch::Tensor& x) { return x.to(torch::kFloat32) / 255; };
+    return {scaled(data->train.images.index_select(0, train_idx)), data->train.labels.index_select(0, train_idx),
+            scaled(data->test.images.index_select(0, test_idx)), data->test.labels.index_select(0, test_idx),
+            {0.4914, 0.4822, 0.4465}, {0.2471, 0.2435, 0.2616}};
+  }
+  auto images = load_fashion_mnist(p.get_string("data_dir"));
+  auto split = fashion_mnist_split(*images, n, n_eval, 0.0, 1, gen, /*centre=*/false);
+  auto as_images = [](const torch::Tensor& x) { return x.to(torch::kFloat32).view({-1, 1, 28, 28}); };
+  return {as_images(split.X), split.y, as_images(split.X_test), split.y_test, {0.2860}, {0.3530}};
+}
+
+torch::nn::Sequential make_model(const std::string& kind, int64_t width, const Images& data) {
   using namespace torch::nn;
+  const int64_t channels = data.X.size(1), side = data.X.size(2), pixels = channels * side * side;
+  if (kind == "preact_resnet18") return Sequential(PreActResNet18(channels, 10, data.mean, data.stddev));
   if (kind == "mlp")
-    return Sequential(Flatten(), Linear(784, 256), ReLU(), Linear(256, 256), ReLU(), Linear(256, 10));
-  if (kind == "cnn_bn")
-    return Sequential(Conv2d(Conv2dOptions(1, 32, 4).stride(2).padding(1)), BatchNorm2d(32), ReLU(),
-                      Conv2d(Conv2dOptions(32, 64, 4).stride(2).padding(1)), BatchNorm2d(64), ReLU(), Flatten(),
-                      Linear(64 * 7 * 7, 100), ReLU(), Linear(100, 10));
-  return Sequential(Conv2d(Conv2dOptions(1, 16, 4).stride(2).padding(1)), ReLU(),
-                    Conv2d(Conv2dOptions(16, 32, 4).stride(2).padding(1)), ReLU(), Flatten(), Linear(32 * 7 * 7, 100),
-                    ReLU(), Linear(100, 10));
+    return Sequential(Flatten(), Linear(pixels, 256), ReLU(), Linear(256, 256), ReLU(), Linear(256, 10));
+  Sequential net;
+  net->push_back(Conv2d(Conv2dOptions(channels, width, 4).stride(2).padding(1)));
+  if (kind == "cnn_bn") net->push_back(BatchNorm2d(width));
+  net->push_back(ReLU());
+  net->push_back(Conv2d(Conv2dOptions(width, 2 * width, 4).stride(2).padding(1)));
+  if (kind == "cnn_bn") net->push_back(BatchNorm2d(2 * width));
+  net->push_back(ReLU());
+  net->push_back(Flatten());
+  net->push_back(Linear(2 * width * (side / 4) * (side / 4), 100));
+  net->push_back(ReLU());
+  net->push_back(Linear(100, 10));
+  return net;
 }
 
 // The threat model: an l-inf or l2 ball of radius eps around x, inside [0, 1].
@@ -133,16 +176,14 @@ void AdversarialTraining::run(const RunContext& ctx, MetricSink& sink) const {
   const auto& regularizer = p.get_string("regularizer");
   const double lambda = p.get_float("reg_lambda");
 
-  auto images = load_fashion_mnist(p.get_string("data_dir"));
   auto gen = at::make_generator<at::CPUGeneratorImpl>(ctx.seed);
-  auto split = fashion_mnist_split(*images, n, p.get_int("n_eval"), 0.0, 1, gen, /*centre=*/false);
+  const auto data = load_images(p, gen);
   const auto device = torch::Device(ctx.device);
-  auto as_images = [&](const torch::Tensor& x) { return x.to(torch::kFloat32).view({-1, 1, 28, 28}).to(device); };
-  auto X = as_images(split.X), y = split.y.to(device);
+  auto X = data.X.to(device), y = data.y.to(device);
   auto X_eval_train = X.slice(0, 0, n_eval), y_eval_train = y.slice(0, 0, n_eval);
-  auto X_eval_test = as_images(split.X_test), y_eval_test = split.y_test.to(device);
+  auto X_eval_test = data.X_test.to(device), y_eval_test = data.y_test.to(device);
 
-  auto model = make_model(p.get_string("model"));
+  auto model = make_model(p.get_string("model"), p.get_int("width"), data);
   model->to(device);
   std::unique_ptr<torch::optim::Optimizer> opt;
   if (p.get_string("optimizer") == "sgd")
@@ -202,9 +243,10 @@ void AdversarialTraining::run(const RunContext& ctx, MetricSink& sink) const {
         inputs = attack(model, x, labels, ball, p.get_int("pgd_steps"), p.get_float("pgd_step_size"), true, gen);
       auto loss = torch::nn::functional::cross_entropy(model->forward(inputs), labels);
       if (regularizer == "gradalign" && lambda > 0) {
-        auto x1 = x.detach().requires_grad_(true);
+        // As in the authors' code, only the gradient at the random point is differentiated:
+        // one double backward instead of two.
+        auto g1 = input_gradient(model, x, labels).flatten(1);
         auto x2 = (x + ball.random(x, gen)).clamp(0, 1).detach().requires_grad_(true);
-        auto g1 = input_gradient(model, x1, labels, true).flatten(1);
         auto g2 = input_gradient(model, x2, labels, true).flatten(1);
         loss = loss + lambda * (1 - torch::cosine_similarity(g1, g2, 1, 1e-12)).mean();
       }

@@ -1,13 +1,15 @@
-// Adversarial training on Fashion-MNIST: robust overfitting (Rice et al.
+// Adversarial training on Fashion-MNIST or CIFAR-10: robust overfitting (Rice et al.
 // 2020) and the catastrophic overfitting of fast FGSM training (Wong et al.
 // 2020) with its cures, GradAlign (Andriushchenko & Flammarion 2020) and
 // ELLE (Abad Rocamora et al. 2024).
 //
-// Data: real Fashion-MNIST (the shared loader), n training images drawn by
+// Data: real Fashion-MNIST (the shared loader) or CIFAR-10 (the binary
+// batches in `cifar10_dir`, tasks/cifar10.h), n training images drawn by
 // seed, pixels in [0, 1] (not centred: the attacks clamp to the image box).
 // Models: cnn (Wong et al.'s MNIST net: conv 16 4x4 stride 2, conv 32 4x4
-// stride 2, fc 100, fc 10), cnn_bn (twice the channels, BatchNorm after each
-// conv), mlp (784-256-256-10).
+// stride 2, fc 100, fc 10; `width` sets the 16), cnn_bn (the same with
+// BatchNorm after each conv), mlp (pixels-256-256-10), preact_resnet18 (Rice
+// et al.'s CIFAR-10 network, tasks/preact_resnet.h).
 // Training, per minibatch: clean; fgsm (random start in the epsilon-ball, one
 // signed-gradient step of `fgsm_alpha`, projected); pgd (random start,
 // `pgd_steps` steps of `pgd_step_size`, projected); the l-inf or l2 ball of
@@ -16,7 +18,8 @@
 // (linear up to lr at the middle, down to 0), after `warmup_epochs` of linear
 // warm-up; all per minibatch.
 // Regularisers added to the training loss: gradalign, lambda (1 - cos(grad_x
-// l(x), grad_x l(x + eta))), eta uniform in the l-inf ball; elle, lambda
+// l(x), grad_x l(x + eta))), eta uniform in the l-inf ball, differentiated
+// through the second gradient only (as the authors' code does); elle, lambda
 // (l(x_c) - (1 - a) l(x_a) - a l(x_b))^2, x_a, x_b uniform in the ball, a ~
 // U[0, 1], x_c = (1 - a) x_a + a x_b (the loss's local linearity).
 //
