@@ -1,0 +1,135 @@
+// Robust-overfitting detector, for adversarial training runs logging
+// {train,test}_{clean,fgsm,pgd}_accuracy every epoch.
+//
+// Per run: the best PGD test accuracy and its epoch, the final one and the
+// gap between them (what early stopping would have kept: Rice et al.'s robust
+// overfitting); PGD train accuracy at the best epoch and at the end (robust
+// overfitting means it keeps rising while the test one falls); the lowest
+// PGD test accuracy after the best epoch with the FGSM accuracy at that epoch,
+// and the collapse epoch: the first epoch after the best one at which PGD
+// accuracy is below a quarter of it (Wong et al.'s catastrophic overfitting:
+// robustness to PGD gone within an epoch or two while FGSM accuracy stays
+// high, the sign of a masked gradient).
+//
+// Across the suite: each regularised run (GradAlign, ELLE) against the
+// PGD-trained run of the same seed and length; the shortfall of its final
+// PGD test accuracy, worst over seeds.
+#include <algorithm>
+#include <cmath>
+
+#include "suites/detector.h"
+
+namespace genbench {
+
+namespace {
+
+constexpr double kCollapseFraction = 0.25;
+
+struct Curve {
+  const std::vector<int64_t>& steps;
+  const std::vector<double>& values;
+};
+
+std::optional<Curve> curve(const RunRecord& run, const std::string& metric) {
+  const auto* values = run.metric(metric);
+  if (!values || values->empty()) return std::nullopt;
+  return Curve{run.steps, *values};
+}
+
+// Parameters that make a run PGD-trained or regularised rather than a twin of another.
+bool is_training_choice(const std::string& key) {
+  return key == "training" || key == "regularizer" || key == "reg_lambda" || key == "fgsm_alpha" ||
+         key.rfind("pgd_", 0) == 0;
+}
+
+bool same_but_training(const RunRecord& a, const RunRecord& b) {
+  if (a.seed != b.seed || a.task != b.task) return false;
+  for (const auto& [key, value] : a.params.values()) {
+    if (is_training_choice(key)) continue;
+    if (!b.params.has(key) || b.params.get(key) != value) return false;
+  }
+  return true;
+}
+
+std::string param_or(const RunRecord& run, const std::string& key, const std::string& fallback) {
+  return run.params.has(key) ? run.params.get_string(key) : fallback;
+}
+
+}  // namespace
+
+class RobustOverfittingDetector : public Detector {
+ public:
+  std::string name() const override { return "robust_overfitting"; }
+
+  std::vector<std::string> headline() const override {
+    return {"best_test_pgd_accuracy",   "best_epoch",  "final_test_pgd_accuracy", "robust_overfitting_gap",
+            "lowest_test_pgd_after_best", "test_fgsm_at_lowest", "collapse_epoch"};
+  }
+
+  std::map<std::string, double> analyse(const RunRecord& run) const override {
+    std::map<std::string, double> out;
+    auto pgd = curve(run, "test_pgd_accuracy");
+    if (!pgd) return out;
+    // The best epoch: the first at the largest finite value.
+    size_t best = pgd->values.size();
+    for (size_t i = 0; i < pgd->values.size(); ++i)
+      if (std::isfinite(pgd->values[i]) && (best == pgd->values.size() || pgd->values[i] > pgd->values[best]))
+        best = i;
+    if (best == pgd->values.size()) return out;
+    const double peak = pgd->values[best];
+    const int64_t best_epoch = pgd->steps[best];
+    out["best_test_pgd_accuracy"] = peak;
+    out["best_epoch"] = static_cast<double>(best_epoch);
+    if (auto last = final_value(run, "test_pgd_accuracy")) {
+      out["final_test_pgd_accuracy"] = *last;
+      out["robust_overfitting_gap"] = peak - *last;
+    }
+    if (auto v = value_at(run, "train_pgd_accuracy", best_epoch)) out["train_pgd_at_best"] = *v;
+    for (const char* metric : {"train_pgd_accuracy", "test_clean_accuracy", "test_fgsm_accuracy", "train_clean_accuracy"})
+      if (auto v = final_value(run, metric)) out[std::string("final_") + metric] = *v;
+
+    size_t lowest = best;
+    for (size_t i = best + 1; i < pgd->values.size(); ++i) {
+      if (!std::isfinite(pgd->values[i])) continue;
+      if (lowest == best || pgd->values[i] < pgd->values[lowest]) lowest = i;
+      if (!out.count("collapse_epoch") && pgd->values[i] < kCollapseFraction * peak)
+        out["collapse_epoch"] = static_cast<double>(pgd->steps[i]);
+    }
+    if (lowest != best) {
+      out["lowest_test_pgd_after_best"] = pgd->values[lowest];
+      out["lowest_epoch_after_best"] = static_cast<double>(pgd->steps[lowest]);
+      if (auto v = value_at(run, "test_fgsm_accuracy", pgd->steps[lowest])) out["test_fgsm_at_lowest"] = *v;
+    }
+    return out;
+  }
+
+  // <regularizer>_shortfall_max: over regularised runs with a PGD-trained twin,
+  // the twin's final PGD test accuracy minus the run's, the worst seed.
+  std::map<std::string, double> analyse_suite(const ResultsFile& file) const override {
+    std::map<std::string, double> out;
+    for (const auto& run : file.runs) {
+      const auto regularizer = param_or(run, "regularizer", "none");
+      if (run.status != "ok" || regularizer == "none") continue;
+      auto mine = final_value(run, "test_pgd_accuracy");
+      for (const auto& twin : file.runs) {
+        if (twin.status != "ok" || param_or(twin, "training", "") != "pgd" ||
+            param_or(twin, "regularizer", "none") != "none" || !same_but_training(run, twin))
+          continue;
+        auto theirs = final_value(twin, "test_pgd_accuracy");
+        if (!mine || !theirs) continue;
+        auto key = regularizer + "_shortfall_max";
+        out[key] = out.count(key) ? std::max(out[key], *theirs - *mine) : *theirs - *mine;
+      }
+    }
+    return out;
+  }
+
+  std::optional<std::vector<std::string>> trajectory_metrics() const override {
+    return std::vector<std::string>{"test_clean_accuracy", "test_fgsm_accuracy", "test_pgd_accuracy",
+                                    "train_pgd_accuracy", "test_pgd_loss", "lr"};
+  }
+};
+
+GENBENCH_REGISTER_DETECTOR(RobustOverfittingDetector);
+
+}  // namespace genbench
