@@ -420,6 +420,8 @@ std::string run_id(const std::string& canonical) {
 }
 
 ParamValue parse_value_text(const std::string& text, const ParamSpec& spec, const std::string& where) {
+  // YAML reads "" as null; for a string parameter it is the empty string (an unset folder, say).
+  if (spec.type == ParamType::String && text.empty()) return std::string();
   Parser parser{where, nullptr, {}};
   YAML::Node node;
   try {

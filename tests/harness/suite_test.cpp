@@ -1,6 +1,7 @@
 // Suite files: parsing, validation messages, sweep expansion and run ids.
 #include <catch2/catch.hpp>
 
+#include "harness/protocol.h"
 #include "harness/suite.h"
 #include "support.h"
 
@@ -163,4 +164,16 @@ TEST_CASE("nearest_name suggests only close names", "[suite]") {
   CHECK(nearest_name("tiers", {"tiers", "task"}) == "tiers");
   CHECK(nearest_name("tires", {"suite", "tiers"}) == "tiers");
   CHECK(nearest_name("zzzzzz", {"suite", "tiers"}).empty());
+}
+
+TEST_CASE("a run's spec reaches the worker unchanged, empty strings included", "[suite][worker]") {
+  auto runs = runs_of("suite: t\ntask: adversarial_training\ndefaults: {data_dir: /some/where, epsilon: 0.25}\n");
+  REQUIRE(runs.size() == 1);
+  REQUIRE(runs[0].params.get_string("cifar10_dir").empty());  // the task's default: no folder
+  WorkerSpec spec;
+  spec.run = runs[0];
+  auto back = decode_spec(encode_spec(spec));
+  CHECK(back.run.params.get_string("cifar10_dir").empty());
+  CHECK(canonical_config(back.run.task, back.run.params, 0, back.run.seed) ==
+        canonical_config(runs[0].task, runs[0].params, 0, runs[0].seed));
 }
