@@ -36,7 +36,8 @@ def bench_run_process(build, suite, args):
             return whole, float(run.attrs["wall_time_s"])
 
 
-def compare(title, build, suite, bench_run_args, script, python_args, repetitions):
+def compare(title, build, suite, bench_run_args, script, python_args, repetitions, per_minute=None):
+    """per_minute: (count, unit), e.g. (1, "epochs"): also print that rate from the task times."""
     med = lambda v: sorted(v)[len(v) // 2]
     py, cpp = [], []
     for _ in range(repetitions):  # interleaved, so a slow moment hits both
@@ -46,3 +47,7 @@ def compare(title, build, suite, bench_run_args, script, python_args, repetition
     for i, what in enumerate(["whole process", "task time    "]):
         p, c = med([x[i] for x in py]), med([x[i] for x in cpp])
         print(f"  {what}   Python {p:6.2f} s   bench-run {c:6.2f} s   Python / bench-run = {p / c:.2f}")
+    if per_minute:
+        count, unit = per_minute
+        p, c = med([x[1] for x in py]), med([x[1] for x in cpp])
+        print(f"  {unit} per minute   Python {60 * count / p:6.2f}   bench-run {60 * count / c:6.2f}")

@@ -9,10 +9,12 @@
 // and the collapse epoch: the first epoch after the best one at which PGD
 // accuracy is below a quarter of it (Wong et al.'s catastrophic overfitting:
 // robustness to PGD gone within an epoch or two while FGSM accuracy stays
-// high, the sign of a masked gradient).
+// high, the sign of a masked gradient); and the late PGD test accuracy, the
+// mean over the second half of the epochs (a constant learning rate makes
+// single epochs swing by several points).
 //
 // Across the suite: each regularised run (GradAlign, ELLE) against the
-// PGD-trained run of the same seed and length; the shortfall of its final
+// PGD-trained run of the same seed and length; the shortfall of its late
 // PGD test accuracy, worst over seeds.
 #include <algorithm>
 #include <cmath>
@@ -51,6 +53,19 @@ bool same_but_training(const RunRecord& a, const RunRecord& b) {
   return true;
 }
 
+// The mean of a metric over the logged steps past half of the last one.
+std::optional<double> late_mean(const RunRecord& run, const std::string& metric) {
+  const auto* values = run.metric(metric);
+  if (!values || run.steps.empty()) return std::nullopt;
+  const double half = static_cast<double>(run.steps.back()) / 2;
+  double sum = 0;
+  int count = 0;
+  for (size_t i = 0; i < values->size(); ++i)
+    if (static_cast<double>(run.steps[i]) > half && std::isfinite((*values)[i])) sum += (*values)[i], ++count;
+  if (count == 0) return std::nullopt;
+  return sum / count;
+}
+
 std::string param_or(const RunRecord& run, const std::string& key, const std::string& fallback) {
   return run.params.has(key) ? run.params.get_string(key) : fallback;
 }
@@ -62,8 +77,8 @@ class RobustOverfittingDetector : public Detector {
   std::string name() const override { return "robust_overfitting"; }
 
   std::vector<std::string> headline() const override {
-    return {"best_test_pgd_accuracy",   "best_epoch",  "final_test_pgd_accuracy", "robust_overfitting_gap",
-            "lowest_test_pgd_after_best", "test_fgsm_at_lowest", "collapse_epoch"};
+    return {"best_test_pgd_accuracy", "best_epoch", "final_test_pgd_accuracy", "late_test_pgd_accuracy",
+            "robust_overfitting_gap", "lowest_test_pgd_after_best", "test_fgsm_at_lowest", "collapse_epoch"};
   }
 
   std::map<std::string, double> analyse(const RunRecord& run) const override {
@@ -84,6 +99,7 @@ class RobustOverfittingDetector : public Detector {
       out["final_test_pgd_accuracy"] = *last;
       out["robust_overfitting_gap"] = peak - *last;
     }
+    if (auto v = late_mean(run, "test_pgd_accuracy")) out["late_test_pgd_accuracy"] = *v;
     if (auto v = value_at(run, "train_pgd_accuracy", best_epoch)) out["train_pgd_at_best"] = *v;
     for (const char* metric : {"train_pgd_accuracy", "test_clean_accuracy", "test_fgsm_accuracy", "train_clean_accuracy"})
       if (auto v = final_value(run, metric)) out[std::string("final_") + metric] = *v;
@@ -104,18 +120,18 @@ class RobustOverfittingDetector : public Detector {
   }
 
   // <regularizer>_shortfall_max: over regularised runs with a PGD-trained twin,
-  // the twin's final PGD test accuracy minus the run's, the worst seed.
+  // the twin's late PGD test accuracy minus the run's, the worst seed.
   std::map<std::string, double> analyse_suite(const ResultsFile& file) const override {
     std::map<std::string, double> out;
     for (const auto& run : file.runs) {
       const auto regularizer = param_or(run, "regularizer", "none");
       if (run.status != "ok" || regularizer == "none") continue;
-      auto mine = final_value(run, "test_pgd_accuracy");
+      auto mine = late_mean(run, "test_pgd_accuracy");
       for (const auto& twin : file.runs) {
         if (twin.status != "ok" || param_or(twin, "training", "") != "pgd" ||
             param_or(twin, "regularizer", "none") != "none" || !same_but_training(run, twin))
           continue;
-        auto theirs = final_value(twin, "test_pgd_accuracy");
+        auto theirs = late_mean(twin, "test_pgd_accuracy");
         if (!mine || !theirs) continue;
         auto key = regularizer + "_shortfall_max";
         out[key] = out.count(key) ? std::max(out[key], *theirs - *mine) : *theirs - *mine;
