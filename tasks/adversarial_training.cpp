@@ -63,7 +63,7 @@ namespace {
 // Training and evaluation images in [0, 1], N x C x H x W, and their labels.
 struct Images {
   torch::Tensor X, y, X_test, y_test;
-  std::vector<double> mean, stddev;  // per channel, of the whole training set: PreActResNet standardises with them
+  std::vector<double> mean, stddev;  // the dataset's usual per-channel constants: PreActResNet standardises with them
 };
 
 Images load_images(const Params& p, at::Generator& gen) {
