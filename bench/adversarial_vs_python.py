@@ -10,7 +10,6 @@ most of the work, in both.
 
 usage: /usr/bin/python3 bench/adversarial_vs_python.py BUILD_DIR [--n 5000] [--pgd-steps 10]
 """
-import argparse
 import gzip
 import sys
 import time
@@ -19,7 +18,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from versus_python import compare
+from versus_python import arguments, compare
 
 FASHION = "/usr/share/datasets/fashion-mnist"
 
@@ -80,12 +79,9 @@ def python_training(n, pgd_steps, eps=0.1, n_eval=500, batch=128, seed=0):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("build", nargs="?")
+    ap = arguments()
     ap.add_argument("--n", type=int, default=5000)
     ap.add_argument("--pgd-steps", type=int, default=10)
-    ap.add_argument("--repetitions", type=int, default=3)
-    ap.add_argument("--python-only", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.python_only:
         print(python_training(a.n, a.pgd_steps))

@@ -7,13 +7,12 @@ thread each), in the same run, and prints the ratio.
 
 usage: /usr/bin/python3 bench/grokking_vs_python.py BUILD_DIR [--epochs 300] [--dtype float64]
 """
-import argparse
 import sys
 import time
 
 import torch
 
-from versus_python import compare
+from versus_python import arguments, compare
 
 
 def python_training(epochs, dtype, p=113, log_every=10, seed=0):
@@ -48,12 +47,9 @@ def python_training(epochs, dtype, p=113, log_every=10, seed=0):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("build", nargs="?")
+    ap = arguments()
     ap.add_argument("--epochs", type=int, default=300)
     ap.add_argument("--dtype", default="float64", choices=["float32", "float64"])
-    ap.add_argument("--repetitions", type=int, default=3)
-    ap.add_argument("--python-only", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.python_only:
         print(python_training(a.epochs, a.dtype))

@@ -5,7 +5,6 @@ evaluation cadence, one thread each), in the same run, and prints the ratio.
 
 usage: /usr/bin/python3 bench/mlp_vs_python.py BUILD_DIR [--k 64] [--epochs 200]
 """
-import argparse
 import gzip
 import sys
 import time
@@ -13,7 +12,7 @@ import time
 import numpy as np
 import torch
 
-from versus_python import compare
+from versus_python import arguments, compare
 
 
 def python_training(k, epochs, n=1000, n_test=5000, log_every=25, seed=0):
@@ -59,12 +58,9 @@ def python_training(k, epochs, n=1000, n_test=5000, log_every=25, seed=0):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("build", nargs="?")
+    ap = arguments()
     ap.add_argument("--k", type=int, default=64)
     ap.add_argument("--epochs", type=int, default=200)
-    ap.add_argument("--repetitions", type=int, default=3)
-    ap.add_argument("--python-only", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.python_only:
         print(python_training(a.k, a.epochs))

@@ -2,6 +2,7 @@
 plain PyTorch script (a fresh interpreter, as a user runs it), interleaved,
 and print the medians and their ratio, for the whole process and for the
 time the task itself took."""
+import argparse
 import os
 import subprocess
 import sys
@@ -12,6 +13,16 @@ import time
 # environment when loaded, before torch.set_num_threads can reach it (bench-run
 # sets the same variables for its workers).
 ONE_THREAD = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+
+
+def arguments():
+    """The options every *_vs_python.py takes: BUILD_DIR, --repetitions, and the
+    hidden --python-only its own Python side is started with."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("build", nargs="?")
+    ap.add_argument("--repetitions", type=int, default=3)
+    ap.add_argument("--python-only", action="store_true", help=argparse.SUPPRESS)
+    return ap
 
 
 def python_process(script, args):
