@@ -27,17 +27,6 @@ namespace {
 
 constexpr double kCollapseFraction = 0.25;
 
-struct Curve {
-  const std::vector<int64_t>& steps;
-  const std::vector<double>& values;
-};
-
-std::optional<Curve> curve(const RunRecord& run, const std::string& metric) {
-  const auto* values = run.metric(metric);
-  if (!values || values->empty()) return std::nullopt;
-  return Curve{run.steps, *values};
-}
-
 // Parameters that make a run PGD-trained or regularised rather than a twin of another.
 bool is_training_choice(const std::string& key) {
   return key == "training" || key == "regularizer" || key == "reg_lambda" || key == "fgsm_alpha" ||
@@ -83,16 +72,16 @@ class RobustOverfittingDetector : public Detector {
 
   std::map<std::string, double> analyse(const RunRecord& run) const override {
     std::map<std::string, double> out;
-    auto pgd = curve(run, "test_pgd_accuracy");
-    if (!pgd) return out;
+    const auto* pgd_values = run.metric("test_pgd_accuracy");
+    if (!pgd_values) return out;
+    const auto& pgd = *pgd_values;
     // The best epoch: the first at the largest finite value.
-    size_t best = pgd->values.size();
-    for (size_t i = 0; i < pgd->values.size(); ++i)
-      if (std::isfinite(pgd->values[i]) && (best == pgd->values.size() || pgd->values[i] > pgd->values[best]))
-        best = i;
-    if (best == pgd->values.size()) return out;
-    const double peak = pgd->values[best];
-    const int64_t best_epoch = pgd->steps[best];
+    size_t best = pgd.size();
+    for (size_t i = 0; i < pgd.size(); ++i)
+      if (std::isfinite(pgd[i]) && (best == pgd.size() || pgd[i] > pgd[best])) best = i;
+    if (best == pgd.size()) return out;
+    const double peak = pgd[best];
+    const int64_t best_epoch = run.steps[best];
     out["best_test_pgd_accuracy"] = peak;
     out["best_epoch"] = static_cast<double>(best_epoch);
     if (auto last = final_value(run, "test_pgd_accuracy")) {
@@ -105,16 +94,16 @@ class RobustOverfittingDetector : public Detector {
       if (auto v = final_value(run, metric)) out[std::string("final_") + metric] = *v;
 
     size_t lowest = best;
-    for (size_t i = best + 1; i < pgd->values.size(); ++i) {
-      if (!std::isfinite(pgd->values[i])) continue;
-      if (lowest == best || pgd->values[i] < pgd->values[lowest]) lowest = i;
-      if (!out.count("collapse_epoch") && pgd->values[i] < kCollapseFraction * peak)
-        out["collapse_epoch"] = static_cast<double>(pgd->steps[i]);
+    for (size_t i = best + 1; i < pgd.size(); ++i) {
+      if (!std::isfinite(pgd[i])) continue;
+      if (lowest == best || pgd[i] < pgd[lowest]) lowest = i;
+      if (!out.count("collapse_epoch") && pgd[i] < kCollapseFraction * peak)
+        out["collapse_epoch"] = static_cast<double>(run.steps[i]);
     }
     if (lowest != best) {
-      out["lowest_test_pgd_after_best"] = pgd->values[lowest];
-      out["lowest_epoch_after_best"] = static_cast<double>(pgd->steps[lowest]);
-      if (auto v = value_at(run, "test_fgsm_accuracy", pgd->steps[lowest])) out["test_fgsm_at_lowest"] = *v;
+      out["lowest_test_pgd_after_best"] = pgd[lowest];
+      out["lowest_epoch_after_best"] = static_cast<double>(run.steps[lowest]);
+      if (auto v = value_at(run, "test_fgsm_accuracy", run.steps[lowest])) out["test_fgsm_at_lowest"] = *v;
     }
     return out;
   }
