@@ -66,7 +66,8 @@ TEST_CASE("FGSM training loses all PGD robustness within epochs while FGSM accur
   }
 }
 
-// Hidden (tier local, ~20 minutes on 2 cores): `genbench_tests "[.local]"`.
+// Hidden (tier local, ~20 minutes on 2 cores): `genbench_tests "[.local]"`. A tag
+// filter it carries, such as [robust_overfitting], selects it too: add ~[.local].
 TEST_CASE("GradAlign's PGD accuracy stays within 10 points of its PGD-trained twin's",
           "[.local][suites][robust_overfitting]") {
   auto file = test::run_tier("robust_overfitting.yaml", "local");
