@@ -21,6 +21,7 @@ std::vector<ParamSpec> AdversarialTraining::params() const {
       choice_param("model", "cnn", {"cnn", "cnn_bn", "mlp", "preact_resnet18"},
                    "Wong et al.'s CNN, the same with BatchNorm, an MLP, or PreActResNet-18"),
       int_param("width", 16, "cnn, cnn_bn: channels of the first convolution (the second has twice as many)", 1),
+      int_param("hidden", 256, "mlp: units in each of its two hidden layers", 1),
       choice_param("training", "fgsm", {"clean", "fgsm", "pgd"}, "the inputs trained on"),
       choice_param("norm", "linf", {"linf", "l2"}, "the threat model's ball"),
       float_param("epsilon", 0.3, "radius of the ball, in [0, 1] pixel units", 0),
@@ -38,8 +39,12 @@ std::vector<ParamSpec> AdversarialTraining::params() const {
       float_list_param("lr_drops", {}, "piecewise: epochs at which the learning rate drops", 0),
       float_param("lr_drop_factor", 0.1, "piecewise: the factor of each drop", 0),
       float_param("warmup_epochs", 0.0, "linear warm-up from 0 over this many epochs", 0),
-      choice_param("regularizer", "none", {"none", "gradalign", "elle"}, "GradAlign or ELLE, added to the loss"),
-      float_param("reg_lambda", 0.0, "the regulariser's weight", 0),
+      choice_param("regularizer", "none", {"none", "gradalign", "elle", "elle_a"},
+                   "GradAlign, ELLE or ELLE-A (ELLE with the adaptive weight), added to the loss"),
+      float_param("reg_lambda", 0.0, "the regulariser's weight (elle_a: the weight it switches to)", 0),
+      float_param("elle_a_decay", 0.99, "elle_a: the weight's factor per minibatch without a spike", 0, 1),
+      float_param("elle_a_sensitivity", 2.0,
+                  "elle_a: a spike is an error this many standard deviations above the mean of the earlier ones", 0),
       int_param("eval_pgd_steps", 10, "PGD steps (size epsilon / 4, random start) of the evaluation attack", 1),
       fashion_mnist_dir_param(),
       {"cifar10_dir", ParamType::String, std::string(""), "dataset cifar10: the cifar-10-batches-bin folder", {}, {}, {}},
@@ -84,13 +89,25 @@ Images load_images(const Params& p, at::Generator& gen) {
   return {as_images(split.X), split.y, as_images(split.X_test), split.y_test, {0.2860}, {0.3530}};
 }
 
-torch::nn::Sequential make_model(const std::string& kind, int64_t width, const Images& data) {
+// Layers are pushed one by one: in Sequential(a, b, c) the compiler picks the order the
+// layers are built in, so the seeded initialisation would depend on it.
+torch::nn::Sequential make_model(const Params& p, const Images& data) {
   using namespace torch::nn;
   const int64_t channels = data.X.size(1), side = data.X.size(2), pixels = channels * side * side;
+  const auto& kind = p.get_string("model");
   if (kind == "preact_resnet18") return Sequential(PreActResNet18(channels, 10, data.mean, data.stddev));
-  if (kind == "mlp")
-    return Sequential(Flatten(), Linear(pixels, 256), ReLU(), Linear(256, 256), ReLU(), Linear(256, 10));
   Sequential net;
+  if (kind == "mlp") {
+    const int64_t hidden = p.get_int("hidden");
+    net->push_back(Flatten());
+    net->push_back(Linear(pixels, hidden));
+    net->push_back(ReLU());
+    net->push_back(Linear(hidden, hidden));
+    net->push_back(ReLU());
+    net->push_back(Linear(hidden, 10));
+    return net;
+  }
+  const int64_t width = p.get_int("width");
   net->push_back(Conv2d(Conv2dOptions(channels, width, 4).stride(2).padding(1)));
   if (kind == "cnn_bn") net->push_back(BatchNorm2d(width));
   net->push_back(ReLU());
@@ -167,6 +184,18 @@ double learning_rate(const Params& p, double epoch) {
 
 }  // namespace
 
+void ElleAdaptiveWeight::observe(double error) {
+  const double stddev = count_ > 0 ? std::sqrt(squares_ / static_cast<double>(count_)) : 0;
+  if (count_ > 2 && error > mean_ + sensitivity_ * stddev)
+    weight_ = lambda_;
+  else
+    weight_ *= decay_;
+  ++count_;  // Welford's running mean and sum of squared deviations
+  const double delta = error - mean_;
+  mean_ += delta / static_cast<double>(count_);
+  squares_ += delta * (error - mean_);
+}
+
 void AdversarialTraining::run(const RunContext& ctx, MetricSink& sink) const {
   const auto& p = ctx.params;
   const int64_t n = p.get_int("n"), n_eval = std::min(p.get_int("n_eval"), n), epochs = p.get_int("epochs");
@@ -183,7 +212,7 @@ void AdversarialTraining::run(const RunContext& ctx, MetricSink& sink) const {
   auto X_eval_train = X.slice(0, 0, n_eval), y_eval_train = y.slice(0, 0, n_eval);
   auto X_eval_test = data.X_test.to(device), y_eval_test = data.y_test.to(device);
 
-  auto model = make_model(p.get_string("model"), p.get_int("width"), data);
+  auto model = make_model(p, data);
   model->to(device);
   std::unique_ptr<torch::optim::Optimizer> opt;
   if (p.get_string("optimizer") == "sgd")
@@ -219,8 +248,10 @@ void AdversarialTraining::run(const RunContext& ctx, MetricSink& sink) const {
       row.push_back({prefix + "_" + kinds[k] + "_loss", loss[k] / count});
     }
   };
+  ElleAdaptiveWeight elle_a(lambda, p.get_float("elle_a_decay"), p.get_float("elle_a_sensitivity"));
   auto log = [&](int64_t epoch, double lr) {
     Metrics row{{"lr", lr}};
+    if (regularizer == "elle_a") row.push_back({"elle_a_lambda", elle_a.value()});
     evaluate(X_eval_train, y_eval_train, "train", row);
     evaluate(X_eval_test, y_eval_test, "test", row);
     sink.log(epoch, row);
@@ -250,7 +281,7 @@ void AdversarialTraining::run(const RunContext& ctx, MetricSink& sink) const {
         auto g2 = input_gradient(model, x2, labels, true).flatten(1);
         loss = loss + lambda * (1 - torch::cosine_similarity(g1, g2, 1, 1e-12)).mean();
       }
-      if (regularizer == "elle" && lambda > 0) {
+      if ((regularizer == "elle" && lambda > 0) || regularizer == "elle_a") {
         auto none = torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone);
         auto xa = (x + ball.random(x, gen)).clamp(0, 1), xb = (x + ball.random(x, gen)).clamp(0, 1);
         auto a = torch::rand({x.size(0), 1, 1, 1}, gen, x.options());
@@ -259,13 +290,18 @@ void AdversarialTraining::run(const RunContext& ctx, MetricSink& sink) const {
         auto la = torch::nn::functional::cross_entropy(model->forward(xa), labels, none);
         auto lb = torch::nn::functional::cross_entropy(model->forward(xb), labels, none);
         auto lc = torch::nn::functional::cross_entropy(model->forward(xc), labels, none);
-        loss = loss + lambda * (lc - (1 - w) * la - w * lb).square().mean();
+        auto error = (lc - (1 - w) * la - w * lb).square().mean();
+        const double weight = regularizer == "elle" ? lambda : elle_a.value();
+        if (weight > 0) loss = loss + weight * error;
+        if (regularizer == "elle_a") elle_a.observe(error.item<double>());
       }
       opt->zero_grad();
       loss.backward();
       opt->step();
     }
-    log(epoch, lr);
+    // The evaluation's random starts come from the run's generator, so log_every is part of
+    // the run (its id includes it).
+    if (epoch % ctx.log_every == 0 || epoch == epochs || ctx.stop) log(epoch, lr);
   }
 }
 

@@ -26,11 +26,11 @@ Params small(std::map<std::string, ParamValue> overrides = {}) {
   return params;
 }
 
-Recorder train(const Params& params, uint64_t seed = 0) {
+Recorder train(const Params& params, uint64_t seed = 0, int64_t log_every = 1) {
   std::atomic<bool> stop{false};
   Recorder rec;
   torch::manual_seed(seed);  // the harness seeds the global generator (layer init) with the run's seed
-  AdversarialTraining().run({params, seed, "cpu", 1, stop}, rec);
+  AdversarialTraining().run({params, seed, "cpu", log_every, stop}, rec);
   return rec;
 }
 
@@ -71,6 +71,8 @@ TEST_CASE("every training mode and regulariser trains", "[tasks][adversarial_tra
                        std::map<std::string, ParamValue>{{"training", std::string("pgd")}, {"pgd_steps", int64_t{2}}},
                        std::map<std::string, ParamValue>{{"regularizer", std::string("gradalign")}, {"reg_lambda", 0.2}},
                        std::map<std::string, ParamValue>{{"regularizer", std::string("elle")}, {"reg_lambda", 100.0}},
+                       std::map<std::string, ParamValue>{{"regularizer", std::string("elle_a")}, {"reg_lambda", 100.0}},
+                       std::map<std::string, ParamValue>{{"hidden", int64_t{64}}},
                        std::map<std::string, ParamValue>{{"norm", std::string("l2")}, {"epsilon", 1.5},
                                                          {"training", std::string("pgd")}, {"pgd_steps", int64_t{2}},
                                                          {"pgd_step_size", 0.5}, {"model", std::string("cnn_bn")}});
@@ -90,4 +92,29 @@ TEST_CASE("every training mode and regulariser trains", "[tasks][adversarial_tra
 TEST_CASE("GradAlign and ELLE are defined for the l-inf ball only", "[tasks][adversarial_training]") {
   auto params = small({{"norm", std::string("l2")}, {"regularizer", std::string("gradalign")}});
   CHECK(AdversarialTraining().check(params) == "regularizer gradalign is defined for the linf ball, found norm l2");
+}
+
+TEST_CASE("metrics every log_every epochs, and at the last", "[tasks][adversarial_training]") {
+  auto params = small({{"training", std::string("clean")}, {"epochs", int64_t{3}}});
+  auto rec = train(params, 0, 2);
+  CHECK(rec.steps == std::vector<int64_t>{0, 2, 3});
+  CHECK(rec.rows.at("test_pgd_accuracy").size() == 3);
+}
+
+TEST_CASE("ELLE-A's weight: the full lambda after a spike in the error, then a decay", "[tasks][adversarial_training]") {
+  ElleAdaptiveWeight weight(1000.0, 0.5, 2.0);
+  for (double error : {1.0, 1.2, 0.8}) weight.observe(error);
+  CHECK(weight.value() == 0.0);  // no history to judge the first three by
+  weight.observe(1.1);  // mean 1, standard deviation 0.16: no spike
+  CHECK(weight.value() == 0.0);
+  weight.observe(5.0);
+  CHECK(weight.value() == 1000.0);
+  weight.observe(1.0);
+  CHECK(weight.value() == 500.0);
+  weight.observe(1.0);
+  CHECK(weight.value() == 250.0);
+  SECTION("a spike must clear sensitivity standard deviations of all the errors before it") {
+    weight.observe(2.2);  // history: mean 1.59, sd 1.40 (the 5.0 in it): under mean + 2 sd
+    CHECK(weight.value() == 125.0);
+  }
 }
