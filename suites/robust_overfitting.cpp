@@ -55,6 +55,15 @@ std::optional<double> late_mean(const RunRecord& run, const std::string& metric)
   return sum / count;
 }
 
+// The first logged step whose learning rate is below the one logged before it.
+std::optional<int64_t> first_lr_drop(const RunRecord& run) {
+  const auto* lr = run.metric("lr");
+  if (!lr) return std::nullopt;
+  for (size_t i = 1; i < lr->size(); ++i)
+    if ((*lr)[i] < (*lr)[i - 1]) return run.steps[i];
+  return std::nullopt;
+}
+
 std::string param_or(const RunRecord& run, const std::string& key, const std::string& fallback) {
   return run.params.has(key) ? run.params.get_string(key) : fallback;
 }
@@ -90,6 +99,7 @@ class RobustOverfittingDetector : public Detector {
     }
     if (auto v = late_mean(run, "test_pgd_accuracy")) out["late_test_pgd_accuracy"] = *v;
     if (auto v = value_at(run, "train_pgd_accuracy", best_epoch)) out["train_pgd_at_best"] = *v;
+    if (auto epoch = first_lr_drop(run)) out["lr_drop_epoch"] = static_cast<double>(*epoch);
     for (const char* metric : {"train_pgd_accuracy", "test_clean_accuracy", "test_fgsm_accuracy", "train_clean_accuracy"})
       if (auto v = final_value(run, metric)) out[std::string("final_") + metric] = *v;
 

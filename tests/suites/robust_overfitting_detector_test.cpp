@@ -39,6 +39,7 @@ const Detector& detector() {
 
 TEST_CASE("robust overfitting: the best epoch, the final one and the gap", "[suites][robust_overfitting]") {
   auto run = adversarial_run({0.0, 0.40, 0.52, 0.50, 0.48, 0.47}, {0.0, 0.5, 0.6, 0.6, 0.6, 0.6}, "pgd");
+  run.metrics["lr"] = {0.1, 0.1, 0.01, 0.01, 0.001, 0.001};
   auto s = detector().analyse(run);
   CHECK(s.at("best_test_pgd_accuracy") == Approx(0.52));
   CHECK(s.at("best_epoch") == 2);
@@ -47,6 +48,7 @@ TEST_CASE("robust overfitting: the best epoch, the final one and the gap", "[sui
   CHECK(s.at("late_test_pgd_accuracy") == Approx((0.50 + 0.48 + 0.47) / 3));  // epochs 3 to 5 of 5
   CHECK(s.at("train_pgd_at_best") == Approx(0.2));
   CHECK(s.at("final_train_pgd_accuracy") == Approx(0.35));
+  CHECK(s.at("lr_drop_epoch") == 2);  // the first of the two drops
   CHECK(s.at("lowest_test_pgd_after_best") == Approx(0.47));
   CHECK(s.at("lowest_epoch_after_best") == 5);
   CHECK(s.count("collapse_epoch") == 0);  // a slow decline is no collapse
@@ -69,6 +71,7 @@ TEST_CASE("catastrophic overfitting: the collapse epoch and the FGSM accuracy at
     CHECK(s.at("robust_overfitting_gap") == Approx(0.0));
     CHECK(s.count("lowest_test_pgd_after_best") == 0);
     CHECK(s.count("collapse_epoch") == 0);
+    CHECK(s.count("lr_drop_epoch") == 0);  // no lr logged
   }
   SECTION("a run without PGD metrics gets no summaries") {
     RunRecord run;
