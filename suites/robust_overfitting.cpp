@@ -4,9 +4,12 @@
 // Per run: the best PGD test accuracy and its epoch, the final one and the
 // gap between them (what early stopping would have kept: Rice et al.'s robust
 // overfitting); PGD train accuracy at the best epoch and at the end (robust
-// overfitting means it keeps rising while the test one falls); the lowest
-// PGD test accuracy after the best epoch with the FGSM accuracy at that epoch,
-// and the collapse epoch: the first epoch after the best one at which PGD
+// overfitting means it keeps rising while the test one falls); the first
+// learning-rate drop, the best PGD test accuracy from it on, the gap between
+// that and the final one and the PGD train accuracy there (Rice et al.'s
+// peak comes right after the drop; a swing at the high rate can top it); the
+// lowest PGD test accuracy after the best epoch with the FGSM accuracy at that
+// epoch, and the collapse epoch: the first epoch after the best one at which PGD
 // accuracy is below a quarter of it (Wong et al.'s catastrophic overfitting:
 // robustness to PGD gone within an epoch or two while FGSM accuracy stays
 // high, the sign of a masked gradient); and the late PGD test accuracy, the
@@ -99,7 +102,21 @@ class RobustOverfittingDetector : public Detector {
     }
     if (auto v = late_mean(run, "test_pgd_accuracy")) out["late_test_pgd_accuracy"] = *v;
     if (auto v = value_at(run, "train_pgd_accuracy", best_epoch)) out["train_pgd_at_best"] = *v;
-    if (auto epoch = first_lr_drop(run)) out["lr_drop_epoch"] = static_cast<double>(*epoch);
+    if (auto drop = first_lr_drop(run)) {
+      out["lr_drop_epoch"] = static_cast<double>(*drop);
+      size_t peak_after = pgd.size();
+      for (size_t i = 0; i < pgd.size(); ++i)
+        if (run.steps[i] >= *drop && std::isfinite(pgd[i]) && (peak_after == pgd.size() || pgd[i] > pgd[peak_after]))
+          peak_after = i;
+      if (peak_after < pgd.size()) {
+        out["best_test_pgd_after_lr_drop"] = pgd[peak_after];
+        out["best_epoch_after_lr_drop"] = static_cast<double>(run.steps[peak_after]);
+        if (out.count("final_test_pgd_accuracy"))
+          out["gap_after_lr_drop"] = pgd[peak_after] - out["final_test_pgd_accuracy"];
+        if (auto v = value_at(run, "train_pgd_accuracy", run.steps[peak_after]))
+          out["train_pgd_at_best_after_lr_drop"] = *v;
+      }
+    }
     for (const char* metric : {"train_pgd_accuracy", "test_clean_accuracy", "test_fgsm_accuracy", "train_clean_accuracy"})
       if (auto v = final_value(run, metric)) out[std::string("final_") + metric] = *v;
 

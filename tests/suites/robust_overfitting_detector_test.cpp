@@ -49,6 +49,18 @@ TEST_CASE("robust overfitting: the best epoch, the final one and the gap", "[sui
   CHECK(s.at("train_pgd_at_best") == Approx(0.2));
   CHECK(s.at("final_train_pgd_accuracy") == Approx(0.35));
   CHECK(s.at("lr_drop_epoch") == 2);  // the first of the two drops
+  CHECK(s.at("best_epoch_after_lr_drop") == 2);
+  CHECK(s.at("gap_after_lr_drop") == Approx(0.05));
+
+  SECTION("a swing at the high rate above the peak after the drop") {
+    run.metrics["test_pgd_accuracy"] = {0.0, 0.55, 0.50, 0.51, 0.48, 0.46};
+    auto t = detector().analyse(run);
+    CHECK(t.at("best_epoch") == 1);
+    CHECK(t.at("best_epoch_after_lr_drop") == 3);
+    CHECK(t.at("best_test_pgd_after_lr_drop") == Approx(0.51));
+    CHECK(t.at("gap_after_lr_drop") == Approx(0.05));
+    CHECK(t.at("train_pgd_at_best_after_lr_drop") == Approx(0.25));
+  }
   CHECK(s.at("lowest_test_pgd_after_best") == Approx(0.47));
   CHECK(s.at("lowest_epoch_after_best") == 5);
   CHECK(s.count("collapse_epoch") == 0);  // a slow decline is no collapse
