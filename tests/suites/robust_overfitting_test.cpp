@@ -1,11 +1,14 @@
 // Catastrophic overfitting of fast FGSM training and its cure by GradAlign:
 // the robust_overfitting suite's ci tier through bench-run, checked seed by
-// seed on the HDF5 file; the local tier adds the PGD-trained twins.
+// seed on the HDF5 file; the local tier adds the PGD-trained twins. Robust
+// overfitting (Rice et al.): the local_robust tier, on its measured file and
+// (hidden) anew.
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <map>
 
 #include "results/store.h"
+#include "suites/detector.h"
 #include "support.h"
 
 using namespace genbench;
@@ -32,6 +35,25 @@ double lowest_from(const RunRecord& run, const std::string& metric, int64_t firs
   for (size_t i = 0; i < run.steps.size(); ++i)
     if (run.steps[i] >= first) lowest = std::min(lowest, values[i]);
   return lowest;
+}
+
+// Rice et al.'s robust overfitting, seed by seed, as the detector reads the
+// runs afresh: the PGD test accuracy peaks after the learning-rate drop and
+// then loses >= 3 points while the PGD train accuracy keeps rising.
+void check_robust_overfitting(const ResultsFile& file) {
+  const auto* detector = find_detector("robust_overfitting");
+  REQUIRE(detector != nullptr);
+  auto runs = by_point(file, 1, 2);
+  for (const auto& [seed, run] : runs.begin()->second) {
+    CAPTURE(seed);
+    auto s = detector->analyse(*run);
+    REQUIRE(s.count("lr_drop_epoch"));
+    REQUIRE(s.count("gap_after_lr_drop"));
+    CHECK(s.at("best_epoch_after_lr_drop") > s.at("lr_drop_epoch"));
+    CHECK(s.at("gap_after_lr_drop") >= 0.03);
+    CHECK(s.at("final_train_pgd_accuracy") >= s.at("train_pgd_at_best_after_lr_drop") + 0.05);
+    CHECK(s.at("final_train_pgd_accuracy") >= s.at("final_test_pgd_accuracy") + 0.3);  // memorised
+  }
 }
 
 }  // namespace
@@ -78,4 +100,20 @@ TEST_CASE("GradAlign's PGD accuracy stays within 10 points of its PGD-trained tw
     CAPTURE(seed);
     CHECK(run->summaries.count("collapse_epoch") == 0);  // PGD training does not collapse either
   }
+}
+
+// The local_robust tier's file as measured here (bench-run --tier local_robust
+// on a clean tree, kept in results/reference/): the detector finds robust
+// overfitting in it. The hidden test below makes the file anew.
+TEST_CASE("robust overfitting in the measured local_robust file", "[suites][robust_overfitting]") {
+  auto file = read_results(test::source_path("results/reference/robust_overfitting-local_robust.h5"));
+  CHECK(file.root_string("suite") == "robust_overfitting");
+  CHECK(file.root_string("tier") == "local_robust");
+  check_robust_overfitting(file);
+}
+
+// Hidden (tier local_robust, ~13 minutes on 2 cores): `genbench_tests "[.local]"`.
+TEST_CASE("PGD training of a wide MLP on 500 images overfits robustly after the learning-rate drop",
+          "[.local][suites][robust_overfitting]") {
+  check_robust_overfitting(test::run_tier("robust_overfitting.yaml", "local_robust"));
 }
