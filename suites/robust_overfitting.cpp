@@ -21,6 +21,7 @@
 // PGD test accuracy, worst over seeds.
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "suites/detector.h"
 
@@ -58,6 +59,15 @@ std::optional<double> late_mean(const RunRecord& run, const std::string& metric)
   return sum / count;
 }
 
+// The index of the first largest finite value logged at a step >= from; values.size() when none.
+size_t peak_index(const RunRecord& run, const std::vector<double>& values, int64_t from) {
+  size_t peak = values.size();
+  for (size_t i = 0; i < values.size(); ++i)
+    if (run.steps[i] >= from && std::isfinite(values[i]) && (peak == values.size() || values[i] > values[peak]))
+      peak = i;
+  return peak;
+}
+
 // The first logged step whose learning rate is below the one logged before it.
 std::optional<int64_t> first_lr_drop(const RunRecord& run) {
   const auto* lr = run.metric("lr");
@@ -87,10 +97,7 @@ class RobustOverfittingDetector : public Detector {
     const auto* pgd_values = run.metric("test_pgd_accuracy");
     if (!pgd_values) return out;
     const auto& pgd = *pgd_values;
-    // The best epoch: the first at the largest finite value.
-    size_t best = pgd.size();
-    for (size_t i = 0; i < pgd.size(); ++i)
-      if (std::isfinite(pgd[i]) && (best == pgd.size() || pgd[i] > pgd[best])) best = i;
+    const size_t best = peak_index(run, pgd, std::numeric_limits<int64_t>::min());
     if (best == pgd.size()) return out;
     const double peak = pgd[best];
     const int64_t best_epoch = run.steps[best];
@@ -104,10 +111,7 @@ class RobustOverfittingDetector : public Detector {
     if (auto v = value_at(run, "train_pgd_accuracy", best_epoch)) out["train_pgd_at_best"] = *v;
     if (auto drop = first_lr_drop(run)) {
       out["lr_drop_epoch"] = static_cast<double>(*drop);
-      size_t peak_after = pgd.size();
-      for (size_t i = 0; i < pgd.size(); ++i)
-        if (run.steps[i] >= *drop && std::isfinite(pgd[i]) && (peak_after == pgd.size() || pgd[i] > pgd[peak_after]))
-          peak_after = i;
+      const size_t peak_after = peak_index(run, pgd, *drop);
       if (peak_after < pgd.size()) {
         out["best_test_pgd_after_lr_drop"] = pgd[peak_after];
         out["best_epoch_after_lr_drop"] = static_cast<double>(run.steps[peak_after]);

@@ -37,16 +37,20 @@ double lowest_from(const RunRecord& run, const std::string& metric, int64_t firs
   return lowest;
 }
 
+const Detector& detector() {
+  const auto* d = find_detector("robust_overfitting");
+  REQUIRE(d != nullptr);
+  return *d;
+}
+
 // Rice et al.'s robust overfitting, seed by seed, as the detector reads the
 // runs afresh: the PGD test accuracy peaks after the learning-rate drop and
 // then loses >= 3 points while the PGD train accuracy keeps rising.
 void check_robust_overfitting(const ResultsFile& file) {
-  const auto* detector = find_detector("robust_overfitting");
-  REQUIRE(detector != nullptr);
   auto runs = by_point(file, 1, 2);
   for (const auto& [seed, run] : runs.begin()->second) {
     CAPTURE(seed);
-    auto s = detector->analyse(*run);
+    auto s = detector().analyse(*run);
     REQUIRE(s.count("lr_drop_epoch"));
     REQUIRE(s.count("gap_after_lr_drop"));
     CHECK(s.at("best_epoch_after_lr_drop") > s.at("lr_drop_epoch"));
@@ -61,10 +65,8 @@ void check_robust_overfitting(const ResultsFile& file) {
 // PGD test accuracy (epochs 5-8), which the detector reads against the
 // PGD-trained twin of the same seed, is within 10 points of it.
 void check_cures(const ResultsFile& file) {
-  const auto* detector = find_detector("robust_overfitting");
-  REQUIRE(detector != nullptr);
   auto runs = by_point(file, 4, 2);
-  auto suite = detector->analyse_suite(file);
+  auto suite = detector().analyse_suite(file);
   for (const char* key : {"gradalign_shortfall_max", "elle_shortfall_max"}) {
     CAPTURE(key);
     REQUIRE(suite.count(key));
@@ -73,7 +75,7 @@ void check_cures(const ResultsFile& file) {
   for (const auto& [point, by_seed] : runs)
     for (const auto& [seed, run] : by_seed) {
       CAPTURE(point, seed);
-      CHECK(detector->analyse(*run).count("collapse_epoch") == (point == "fgsm" ? 1u : 0u));
+      CHECK(detector().analyse(*run).count("collapse_epoch") == (point == "fgsm" ? 1u : 0u));
     }
 }
 
