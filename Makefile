@@ -9,7 +9,7 @@ ARGS  ?=
 # Debian bookworm packages. libopenblas0-pthread matters: without it LibTorch
 # falls back to the reference BLAS, about 25x slower.
 PACKAGES := build-essential cmake ninja-build git libtorch-dev libopenblas0-pthread \
-            libyaml-cpp-dev libhdf5-dev catch2 libbenchmark-dev dataset-fashion-mnist \
+            libyaml-cpp-dev libhdf5-dev libcli11-dev catch2 libbenchmark-dev dataset-fashion-mnist \
             python3-h5py python3-torch python3-numpy
 
 # What only the tests need: the report is opened in a real browser.

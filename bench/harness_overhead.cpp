@@ -11,6 +11,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include "core/stats.h"
 #include "harness/worker.h"
 #include "single_thread.h"
 #include "tasks/matrix_sensing.h"
@@ -74,11 +75,6 @@ double harness_run(uint64_t seed, size_t& bytes) {
   sink.finish(outcome, "cpu");
   if (outcome.status != "ok") std::fprintf(stderr, "harness run %s: %s\n", outcome.status.c_str(), outcome.error.c_str());
   return outcome.wall_s;
-}
-
-double median(std::vector<double> v) {
-  std::sort(v.begin(), v.end());
-  return v[v.size() / 2];
 }
 
 }  // namespace

@@ -8,37 +8,14 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "suites/stats.h"
+#include "core/stats.h"
+#include "core/text.h"
 
 namespace genbench {
 
 namespace {
 
 const char* kHeader = "commit,time,suite,tier,point,quantity,median,n";
-
-std::string field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
-}
-
-std::vector<std::string> split_csv(const std::string& line) {
-  std::vector<std::string> out(1);
-  bool quoted = false;
-  for (size_t i = 0; i < line.size(); ++i) {
-    char c = line[i];
-    if (quoted) {
-      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') out.back() += '"', ++i;
-      else if (c == '"') quoted = false;
-      else out.back() += c;
-    } else if (c == '"') quoted = true;
-    else if (c == ',') out.emplace_back();
-    else out.back() += c;
-  }
-  return out;
-}
-
 
 std::string commit_of(const ResultsFile& file) {
   auto commit = file.root_string("git_commit");
@@ -74,8 +51,8 @@ void append_history(const std::string& path, const std::vector<HistoryRow>& rows
   char num[32];
   for (const auto& r : rows) {
     snprintf(num, sizeof num, "%.17g", r.median);
-    out << field(r.commit) << "," << field(r.time) << "," << field(r.suite) << "," << field(r.tier) << ","
-        << field(r.point) << "," << field(r.quantity) << "," << num << "," << r.n << "\n";
+    out << csv_field(r.commit) << "," << csv_field(r.time) << "," << csv_field(r.suite) << "," << csv_field(r.tier) << ","
+        << csv_field(r.point) << "," << csv_field(r.quantity) << "," << num << "," << r.n << "\n";
   }
   out.close();
   if (!out) throw std::runtime_error(path + ": cannot append to the history");
@@ -90,7 +67,7 @@ std::vector<HistoryRow> read_history(const std::string& path) {
   std::vector<HistoryRow> rows;
   for (int number = 2; std::getline(in, line); ++number) {
     if (line.empty()) continue;
-    auto f = split_csv(line);
+    auto f = split_csv_line(line);
     if (f.size() != 8) throw std::runtime_error(path + ":" + std::to_string(number) + ": expected 8 fields, found " + std::to_string(f.size()));
     try {
       rows.push_back({f[0], f[1], f[2], f[3], f[4], f[5], std::stod(f[6]), static_cast<size_t>(std::stoul(f[7]))});

@@ -7,7 +7,7 @@
 #include <map>
 #include <stdexcept>
 
-#include "suites/stats.h"
+#include "core/stats.h"
 
 namespace genbench {
 

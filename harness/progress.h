@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <string>
 
-#include "harness/suite.h"
+#include "harness/sweep.h"
 #include "results/store.h"
 
 namespace genbench {

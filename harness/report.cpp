@@ -5,6 +5,9 @@
 #include <optional>
 #include <set>
 
+#include "core/stats.h"
+#include "core/text.h"
+#include "harness/result_table.h"
 #include "suites/detector.h"
 
 namespace genbench {
@@ -16,13 +19,6 @@ std::string num(double v) {
   char buf[32];
   snprintf(buf, sizeof buf, "%.4g", v);
   return buf;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string out = "\"";
-  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return out + "\"";
 }
 
 std::string mean_std(const PointStats::Stat& s, size_t runs) {
@@ -66,7 +62,7 @@ std::vector<Plot> trajectory_plots(const ResultsFile& file, const std::vector<Po
         std::sort(values.begin(), values.end());
         s.x.push_back(static_cast<double>(step));
         if (step > 0) steps.push_back(static_cast<double>(step));
-        s.y.push_back(values[values.size() / 2]);
+        s.y.push_back(median(values));
         s.low.push_back(values.front());
         s.high.push_back(values.back());
         all.insert(all.end(), values.begin(), values.end());
@@ -124,7 +120,7 @@ std::vector<Plot> sweep_plots(const ResultsFile& file, const Detector& detector)
       for (auto& [x, values] : by_x) {
         std::sort(values.begin(), values.end());
         s.x.push_back(x);
-        s.y.push_back(values[values.size() / 2]);
+        s.y.push_back(median(values));
         s.low.push_back(values.front());
         s.high.push_back(values.back());
       }
@@ -150,41 +146,26 @@ SuiteReport build_report(const ResultsFile& file) {
   SuiteReport report;
   report.file = &file;
   const Detector* detector = detector_for(file);
-  std::set<std::string> present, seen;  // summary keys some run has
+  report.headline = headline_keys(file, detector);
+  report.keys = report.headline;
+  std::set<std::string> rest;  // the other summary keys some run has, sorted
   for (const auto& r : file.runs)
-    for (const auto& [k, v] : r.summaries) present.insert(k);
-  if (detector)
-    for (const auto& k : detector->headline())
-      if (present.count(k)) report.keys.push_back(k), report.headline.push_back(k), seen.insert(k);
-  std::set<std::string> rest;
-  for (const auto& k : present)
-    if (!seen.count(k)) rest.insert(k);
+    for (const auto& [k, v] : r.summaries)
+      if (std::find(report.headline.begin(), report.headline.end(), k) == report.headline.end()) rest.insert(k);
   report.keys.insert(report.keys.end(), rest.begin(), rest.end());
   if (report.headline.empty()) report.headline = report.keys;
 
-  std::map<std::string, size_t> index;
-  for (const auto& r : file.runs) {
-    if (!index.count(r.point)) {
-      index[r.point] = report.points.size();
-      report.points.push_back({r.point, 0, 0, {}});
-    }
-    auto& p = report.points[index[r.point]];
-    ++p.runs;
-    p.ok += r.status == "ok";
-  }
-  for (auto& p : report.points)
+  for (const auto& g : group_by_point(file)) {
+    PointStats p{g.point, g.runs.size(), g.ok, {}};
     for (const auto& key : report.keys) {
-      std::vector<double> v;
-      for (const auto& r : file.runs)
-        if (r.point == p.point)
-          if (auto it = r.summaries.find(key); it != r.summaries.end()) v.push_back(it->second);
+      auto v = g.values(key);
       PointStats::Stat s;
       s.n = v.size();
-      for (double x : v) s.mean += x / static_cast<double>(v.size());
-      for (double x : v) s.std += (x - s.mean) * (x - s.mean) / static_cast<double>(v.size() > 1 ? v.size() - 1 : 1);
-      s.std = std::sqrt(s.std);
+      if (!v.empty()) s.mean = mean(v), s.std = stddev(v);
       p.stats[key] = s;
     }
+    report.points.push_back(std::move(p));
+  }
   if (detector) report.sweeps = sweep_plots(file, *detector);
   report.plots = trajectory_plots(file, report.points, detector);
   return report;
@@ -198,19 +179,9 @@ std::string points_table_text(const SuiteReport& report) {
     rows.push_back({p.point.empty() ? "(defaults)" : p.point, std::to_string(p.ok) + "/" + std::to_string(p.runs)});
     for (const auto& k : report.headline) rows.back().push_back(mean_std(p.stats.at(k), p.runs));
   }
-  std::vector<size_t> width(rows[0].size(), 0);
-  for (const auto& row : rows)
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
   std::string out = file.root_string("suite") + " (tier " + file.root_string("tier") + ", " +
                     std::to_string(file.runs.size()) + " of " + std::to_string(file.plan.size()) + " runs) from " +
-                    file.path + "\n";
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) {
-      auto pad = std::string(width[i] - row[i].size(), ' ');
-      out += (i == 0 ? row[i] + pad : "  " + pad + row[i]);
-    }
-    out += "\n";
-  }
+                    file.path + "\n" + format_columns(rows);
   out += "(mean ± std over seeds; '-': not reached; (n/m): reached in n of m runs)\n";
   for (const auto& [k, v] : file.summaries) out += "  " + k + " = " + num(v) + "\n";
   if (auto missing = file.missing(); !missing.empty())

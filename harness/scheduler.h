@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/suite.h"
+#include "harness/sweep.h"
 #include "results/store.h"
 
 namespace genbench {

@@ -11,7 +11,7 @@
 #include <sstream>
 
 #include "suites/detector.h"
-#include "suites/stats.h"
+#include "core/stats.h"
 
 namespace genbench {
 

@@ -2,68 +2,42 @@
 
 #include <cmath>
 
+#include "core/registry.h"
+
 namespace genbench {
 
-static std::map<std::string, std::unique_ptr<Detector>>& detectors() {
-  static std::map<std::string, std::unique_ptr<Detector>> all;
-  return all;
+static Registry<Detector>& detectors() {
+  static Registry<Detector> registry("detector");
+  return registry;
 }
 
 bool register_detector(std::unique_ptr<Detector> detector) {
-  auto name = detector->name();
-  return detectors().emplace(name, std::move(detector)).second;
+  detectors().add(std::move(detector));
+  return true;
 }
 
-const Detector* find_detector(const std::string& name) {
-  auto it = detectors().find(name);
-  return it == detectors().end() ? nullptr : it->second.get();
-}
+const Detector* find_detector(const std::string& name) { return detectors().find(name); }
+std::vector<const Detector*> all_detectors() { return detectors().all(); }
 
 const Detector* detector_for(const ResultsFile& file) {
   auto name = file.root_string("detector");
   return find_detector(name.empty() ? file.root_string("suite") : name);
 }
 
-template <typename Pred>
-static std::optional<int64_t> first_step(const RunRecord& run, const std::string& metric, Pred pred) {
-  const auto* values = run.metric(metric);
-  if (!values) return std::nullopt;
-  for (size_t i = 0; i < values->size(); ++i)
-    if (pred((*values)[i])) return run.steps[i];
-  return std::nullopt;
+bool is_treatment(const std::string& key, const std::vector<std::string>& treatment) {
+  for (const auto& t : treatment) {
+    if (!t.empty() && t.back() == '*' ? key.compare(0, t.size() - 1, t, 0, t.size() - 1) == 0 : key == t) return true;
+  }
+  return false;
 }
 
-std::optional<int64_t> first_step_below(const RunRecord& run, const std::string& metric, double threshold) {
-  return first_step(run, metric, [&](double v) { return v < threshold; });
-}
-
-std::optional<int64_t> first_step_at_least(const RunRecord& run, const std::string& metric, double threshold) {
-  return first_step(run, metric, [&](double v) { return v >= threshold; });
-}
-
-std::optional<double> final_value(const RunRecord& run, const std::string& metric) {
-  const auto* values = run.metric(metric);
-  if (!values) return std::nullopt;
-  for (auto it = values->rbegin(); it != values->rend(); ++it)
-    if (std::isfinite(*it)) return *it;
-  return std::nullopt;
-}
-
-std::optional<double> value_at(const RunRecord& run, const std::string& metric, int64_t step) {
-  const auto* values = run.metric(metric);
-  if (!values) return std::nullopt;
-  for (size_t i = 0; i < run.steps.size(); ++i)
-    if (run.steps[i] == step) return (*values)[i];
-  return std::nullopt;
-}
-
-std::optional<double> largest_value(const RunRecord& run, const std::string& metric) {
-  const auto* values = run.metric(metric);
-  std::optional<double> best;
-  if (values)
-    for (double v : *values)
-      if (std::isfinite(v) && (!best || v > *best)) best = v;
-  return best;
+bool are_twins(const RunRecord& a, const RunRecord& b, const std::vector<std::string>& treatment) {
+  if (a.seed != b.seed || a.task != b.task) return false;
+  for (const auto& [key, value] : a.params.values()) {
+    if (is_treatment(key, treatment)) continue;
+    if (!b.params.has(key) || b.params.get(key) != value) return false;
+  }
+  return true;
 }
 
 }  // namespace genbench

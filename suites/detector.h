@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "results/store.h"
+#include "results/trajectory.h"  // first_step_below, final_value, ...
 
 namespace genbench {
 
@@ -38,28 +39,28 @@ class Detector {
     bool log_x = false, log_y = false;
   };
   virtual std::vector<SweepPlot> sweep_plots() const { return {}; }
+  // The parameters that are the treatment a suite-level summary compares
+  // (names, or prefixes ending in '*'): two runs of the same seed that differ
+  // only in these are twins (are_twins below). Declared once here; a test
+  // checks every entry against the parameters of each suite's task.
+  virtual std::vector<std::string> treatment() const { return {}; }
   // Metrics worth a trajectory plot; nullopt: every metric.
   virtual std::optional<std::vector<std::string>> trajectory_metrics() const { return std::nullopt; }
   virtual ~Detector() = default;
 };
 
 const Detector* find_detector(const std::string& name);  // nullptr when none
+std::vector<const Detector*> all_detectors();            // sorted by name
 // The detector of a results file: its `detector` attribute, else its suite's name.
 const Detector* detector_for(const ResultsFile& file);
 bool register_detector(std::unique_ptr<Detector> detector);
 
+// Whether a parameter is one of a treatment's (a name, or a prefix ending in '*').
+bool is_treatment(const std::string& key, const std::vector<std::string>& treatment);
+// The same task, seed and parameters but for the treatment's: one run is the other's control.
+bool are_twins(const RunRecord& a, const RunRecord& b, const std::vector<std::string>& treatment);
+
 #define GENBENCH_REGISTER_DETECTOR(Type) \
   static const bool genbench_detector_##Type = ::genbench::register_detector(std::make_unique<Type>())
-
-// Trajectory helpers for detectors.
-// The first logged step at which `metric` < threshold (or >= threshold).
-std::optional<int64_t> first_step_below(const RunRecord& run, const std::string& metric, double threshold);
-std::optional<int64_t> first_step_at_least(const RunRecord& run, const std::string& metric, double threshold);
-// The last finite value of a metric.
-std::optional<double> final_value(const RunRecord& run, const std::string& metric);
-// A metric's value at a logged step; nullopt when not logged there.
-std::optional<double> value_at(const RunRecord& run, const std::string& metric, int64_t step);
-// The largest finite value of a metric; nullopt when it has none.
-std::optional<double> largest_value(const RunRecord& run, const std::string& metric);
 
 }  // namespace genbench

@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "suites/detector.h"
-#include "suites/stats.h"
+#include "core/stats.h"
 
 namespace genbench {
 

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "tasks/params.h"
+#include "core/params.h"
 
 namespace genbench {
 

@@ -19,7 +19,7 @@
 #include <utility>
 #include <vector>
 
-#include "tasks/params.h"
+#include "core/params.h"
 
 namespace genbench {
 
@@ -61,10 +61,12 @@ class Task {
   virtual ~Task() = default;
 };
 
-// Registry of tasks by name. Tasks are linked as an OBJECT library so their
-// static registrars are kept.
+// Registry of tasks by name (core/registry.h: a second task of the same name
+// stops the program at start-up). Tasks are linked as an OBJECT library so
+// their static registrars are kept.
 const Task* find_task(const std::string& name);
 std::vector<const Task*> all_tasks();  // sorted by name
+std::vector<std::string> task_names();
 bool register_task(std::unique_ptr<Task> task);
 
 #define GENBENCH_REGISTER_TASK(Type) \

@@ -2,7 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include "harness/protocol.h"
-#include "harness/suite.h"
+#include "harness/sweep.h"
 #include "support.h"
 
 using namespace genbench;
@@ -158,12 +158,6 @@ TEST_CASE("run ids depend on the resolved config and seed only", "[suite]") {
   // Pinned: changing the hash or the canonical form orphans every stored baseline.
   CHECK(run_id("task=x;a=1;log_every=10;seed=0") == "095ba3fd041cd2f2");
   CHECK(canonical_config("selftest", Params(), 10, 3) == "task=selftest;log_every=10;seed=3");
-}
-
-TEST_CASE("nearest_name suggests only close names", "[suite]") {
-  CHECK(nearest_name("tiers", {"tiers", "task"}) == "tiers");
-  CHECK(nearest_name("tires", {"suite", "tiers"}) == "tiers");
-  CHECK(nearest_name("zzzzzz", {"suite", "tiers"}).empty());
 }
 
 TEST_CASE("a run's spec reaches the worker unchanged, empty strings included", "[suite][worker]") {

@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/suite.h"
+#include "compare/tolerances.h"
 #include "results/store.h"
 
 namespace genbench {

@@ -1,4 +1,4 @@
-#include "tasks/params.h"
+#include "core/params.h"
 
 #include <charconv>
 #include <cmath>

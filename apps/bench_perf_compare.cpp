@@ -3,31 +3,27 @@
 //   bench-perf-compare OLD.json NEW.json [--min-change 0.10]
 //
 // Exit codes: 0 nothing slower beyond the noise, 1 a benchmark is slower
-// beyond it, 2 the files could not be compared.
-#include <cstdlib>
+// beyond it, 2 the files could not be compared (or a usage error).
 #include <iostream>
 
+#include "apps/cli.h"
 #include "harness/perf.h"
 
 using namespace genbench;
 
 int main(int argc, char** argv) {
-  std::vector<std::string> files;
+  CLI::App app{"Compares two Google Benchmark JSON files: each benchmark's median ratio, flagged only beyond the "
+               "repetitions' spread.",
+               "bench-perf-compare"};
+  std::string old_file, new_file;
   double min_change = 0.10;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--min-change" && i + 1 < argc) min_change = std::atof(argv[++i]);
-    else if (a.rfind("--", 0) == 0) {
-      std::cerr << "usage: bench-perf-compare OLD.json NEW.json [--min-change 0.10]\n";
-      return 2;
-    } else files.push_back(a);
-  }
-  if (files.size() != 2) {
-    std::cerr << "usage: bench-perf-compare OLD.json NEW.json [--min-change 0.10]\n";
-    return 2;
-  }
+  app.add_option("old", old_file, "the reference benchmark JSON")->required()->type_name("OLD.json");
+  app.add_option("new", new_file, "the benchmark JSON to judge")->required()->type_name("NEW.json");
+  app.add_option("--min-change", min_change, "the smallest relative change that counts (default 0.10)")
+      ->check(CLI::Range(0.0, 10.0));
+  if (auto code = cli::parse(app, argc, argv)) return *code;
   try {
-    auto changes = compare_benchmarks(read_benchmark_json(files[0]), read_benchmark_json(files[1]), min_change);
+    auto changes = compare_benchmarks(read_benchmark_json(old_file), read_benchmark_json(new_file), min_change);
     if (changes.empty()) {
       std::cout << "no benchmark is in both files\n";
       return 2;

@@ -14,6 +14,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "apps/cli.h"
 #include "harness/history.h"
 #include "harness/report.h"
 
@@ -38,21 +39,18 @@ std::string file_name(std::string s) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  CLI::App app{"Tables, CSV, SVG plots and one self-contained HTML page from results files.", "bench-report"};
   std::vector<std::string> inputs, quantities;
   std::string out_dir, history_file;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    if (a == "--out" && i + 1 < argc) out_dir = argv[++i];
-    else if (a == "--history" && i + 1 < argc) history_file = argv[++i];
-    else if (a == "--quantity" && i + 1 < argc) quantities.push_back(argv[++i]);
-    else if (a.rfind("--", 0) == 0 || a == "-h") {
-      std::cerr << (a == "--help" || a == "-h" ? "" : "bench-report: unknown option " + a + "\n")
-                << "usage: bench-report FILE.h5 [FILE.h5 ...] [--out DIR] [--history HISTORY.csv [--quantity Q ...]]\n";
-      return a == "--help" || a == "-h" ? 0 : 2;
-    } else inputs.push_back(a);
-  }
+  app.add_option("files", inputs, "results files")->type_name("FILE.h5 ...");
+  app.add_option("--out", out_dir, "the report's folder (default: the first file's name without .h5, plus -report)")
+      ->type_name("DIR");
+  app.add_option("--history", history_file, "also plot a bench-history file over commits")->type_name("HISTORY.csv");
+  cli::repeatable(app.add_option("--quantity", quantities, "with --history: plot only these quantities (repeatable)"))
+      ->type_name("Q");
+  if (auto code = cli::parse(app, argc, argv)) return *code;
   if (inputs.empty() && history_file.empty()) {
-    std::cerr << "usage: bench-report FILE.h5 [FILE.h5 ...] [--out DIR] [--history HISTORY.csv [--quantity Q ...]]\n";
+    std::cerr << "bench-report: no results file and no --history given (see bench-report --help)\n";
     return 2;
   }
   if (out_dir.empty())

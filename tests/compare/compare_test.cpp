@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <functional>
 
-#include "harness/suite.h"
+#include "harness/sweep.h"
 #include "results/store.h"
 #include "support.h"
 

@@ -1,4 +1,4 @@
-#include "suites/compare.h"
+#include "compare/compare.h"
 
 #include <algorithm>
 #include <cmath>
@@ -6,8 +6,8 @@
 #include <optional>
 #include <set>
 
-#include "suites/detector.h"
-#include "suites/stats.h"
+#include "results/trajectory.h"
+#include "core/stats.h"
 
 namespace genbench {
 

@@ -1,0 +1,157 @@
+// bench-run: runs a suite (configs/*.yaml) and writes one HDF5 file.
+//
+// Exit codes: 0 every run finished (ok or diverged: divergence is a result),
+// 1 a run failed or the results could not be written, 2 bad input (nothing
+// was written), 130 interrupted (every finished run is in the file).
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+
+#include "apps/cli.h"
+#include "core/text.h"
+#include "harness/invocation.h"
+#include "harness/result_table.h"
+#include "harness/worker.h"
+#include "suites/detector.h"
+#include "tasks/task.h"
+
+using namespace genbench;
+namespace fs = std::filesystem;
+
+namespace {
+
+int list(const std::string& dir) {
+  std::cout << "tasks:\n";
+  for (const auto* t : all_tasks()) std::printf("  %-18s %s\n", t->name().c_str(), t->summary().c_str());
+  std::cout << "suites in " << dir << ":\n";
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().extension() == ".yaml") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  int width = 0;
+  for (const auto& f : files) width = std::max(width, static_cast<int>(f.string().size()));
+  for (const auto& f : files) {
+    try {
+      auto s = load_suite(f.string());
+      std::vector<std::string> tiers;
+      for (const auto& [name, t] : s.tiers) tiers.push_back(name == s.default_tier ? name + "*" : name);
+      auto first_line = s.description.substr(0, s.description.find('\n'));
+      std::printf("  %-*s  task %-16s tiers %-26s %s\n", width, f.string().c_str(), s.task.c_str(),
+                  join(tiers, ",").c_str(), first_line.c_str());
+    } catch (const ConfigError& e) {
+      std::printf("  %-*s  INVALID: %s\n", width, f.string().c_str(), e.what());
+    }
+  }
+  return 0;
+}
+
+int describe(const std::string& name) {
+  const Task* task = find_task(name);
+  if (!task) {
+    auto names = task_names();
+    std::cerr << "bench-run: unknown task '" << name << "'" << did_you_mean(name, names)
+              << "; known tasks: " << join(names, ", ") << "\n";
+    return 2;
+  }
+  std::cout << task->name() << ": " << task->summary() << "\n\n";
+  int width = 12;  // the default column fits the longest default
+  for (const auto& p : task->params()) width = std::max(width, static_cast<int>(format_value(p.default_value).size()));
+  std::printf("  %-18s %-14s %-*s %-16s %s\n", "parameter", "type", width, "default", "range", "help");
+  for (const auto& p : task->params()) {
+    std::string range;
+    if (!p.choices.empty()) range = join(p.choices, "|");
+    else if (p.min || p.max)
+      range = (p.min ? format_value(*p.min) : std::string("-inf")) + ".." + (p.max ? format_value(*p.max) : std::string("inf"));
+    std::printf("  %-18s %-14s %-*s %-16s %s\n", p.name.c_str(), type_name(p.type), width,
+                format_value(p.default_value).c_str(), range.c_str(), p.help.c_str());
+  }
+  return 0;
+}
+
+std::string self_exe() {
+  std::error_code ec;
+  auto p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? "bench-run" : p.string();
+}
+
+int run_suite(const InvocationOptions& o, bool dry_run) {
+  auto invocation = plan_invocation(o);
+  if (dry_run) {
+    std::cout << plan_table(invocation.runs);
+    return 0;
+  }
+  auto outcome = run_invocation(invocation, o);
+  if (!outcome.write_error.empty()) {
+    std::fprintf(stderr, "bench-run: %s\nbench-run: the sweep was stopped; %s holds every run committed before\n",
+                 outcome.write_error.c_str(), outcome.out_path.c_str());
+    return 1;
+  }
+  const auto& suite = invocation.suite;
+  auto file = read_results(outcome.out_path);
+  std::printf("%s (%s%s): %zu of %zu runs in %s\n", suite.suite.c_str(), suite.task.c_str(),
+              invocation.tier.empty() ? "" : (", tier " + invocation.tier).c_str(), file.runs.size(), file.plan.size(),
+              outcome.out_path.c_str());
+  std::cout << results_table(file, find_detector(suite.detector));
+  for (const auto& [k, v] : file.summaries) std::printf("  %s = %s\n", k.c_str(), short_number(v).c_str());
+  if (!suite.description.empty()) std::printf("\n%s", suite.description.c_str());
+  if (!outcome.complete) {
+    std::fprintf(stderr, "bench-run: interrupted; finish with: bench-run --resume %s\n", outcome.out_path.c_str());
+    return 130;
+  }
+  return outcome.failed > 0 ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::strcmp(argv[1], "--worker") == 0) return worker_main();
+
+  CLI::App app{"Runs a suite (configs/*.yaml) and writes every run's trajectory to one HDF5 file.", "bench-run"};
+  InvocationOptions o;
+  bool dry_run = false;
+  std::string list_dir = "configs", describe_task;
+  app.add_option("suite", o.suite_path, "the suite file (configs/*.yaml)")->type_name("SUITE.yaml");
+  app.add_option("--tier", o.tier, "a tier of the suite (smoke, ci, full...); default: the suite's default_tier");
+  cli::repeatable(app.add_option("--set", o.sets, "set a parameter in every run, over the file's values (repeatable)"))
+      ->type_name("KEY=VALUE");
+  cli::repeatable(app.add_option("--filter", o.filters, "keep runs where it holds: k=2, seed<2, optimizer!=gd, point=name (repeatable)"))
+      ->type_name("EXPR");
+  app.add_flag("--dry-run", dry_run, "print the expanded run table and exit");
+  app.add_option("--jobs", o.jobs, "runs side by side, one process each (default: the number of cores)")
+      ->check(cli::int_range(1, 1024))->type_name("N");
+  app.add_option("--device", o.device, "cpu, cuda, cuda:i or auto (default cpu)");
+  app.add_option("--out", o.out, "results file (default results/<suite>-<tier>-<UTC time>.h5)")->type_name("FILE");
+  app.add_option("--checkpoint", o.checkpoint_s, "write the runs in progress to the file every S seconds (default 5)")
+      ->check(cli::positive_seconds())->type_name("S");
+  auto* resume = app.add_option("--resume", o.resume, "finish an interrupted or killed invocation's file")->type_name("FILE");
+  auto* list_opt = app.add_option("--list", list_dir, "list the suites in DIR (default configs/) and the tasks")
+                       ->expected(0, 1)->type_name("[DIR]");
+  auto* describe_opt = app.add_option("--describe", describe_task, "a task's parameters: type, default, range, help")
+                           ->type_name("TASK");
+  for (const char* taken : {"suite", "--tier", "--set", "--filter", "--out"}) resume->excludes(taken);
+  list_opt->excludes(describe_opt);
+  if (auto code = cli::parse(app, argc, argv)) return *code;
+
+  try {
+    if (list_opt->count()) return list(list_dir);
+    if (describe_opt->count()) return describe(describe_task);
+    if (o.suite_path.empty() && o.resume.empty()) {
+      std::cerr << "bench-run: no suite file given (see bench-run --help)\n";
+      return 2;
+    }
+    for (int i = 0; i < argc; ++i) o.command_line += (i ? " " : "") + std::string(argv[i]);
+    o.worker_exe = self_exe();
+    return run_suite(o, dry_run);
+  } catch (const ConfigError& e) {
+    std::cerr << e.what() << "\n";
+    return 2;
+  } catch (const ResultsError& e) {
+    std::cerr << "bench-run: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "bench-run: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,152 @@
+#include "harness/invocation.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "core/text.h"
+#include "harness/progress.h"
+#include "harness/provenance.h"
+#include "harness/scheduler.h"
+#include "harness/worker.h"
+#include "suites/detector.h"
+
+namespace genbench {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string attr_string(const AttrMap& attrs, const std::string& key) {
+  auto it = attrs.find(key);
+  return it == attrs.end() ? "" : format_value(it->second);
+}
+
+// A fresh file: every root attribute SCHEMA.md lists, and the plan.
+std::unique_ptr<ResultsWriter> create_file(const Invocation& inv, const InvocationOptions& o, const std::string& path,
+                                           const std::string& device, int jobs) {
+  auto attrs = collect_provenance();
+  attrs["command_line"] = o.command_line;
+  attrs["suite"] = inv.suite.suite;
+  attrs["detector"] = inv.suite.detector;
+  attrs["suite_file"] = inv.suite.file;
+  attrs["suite_text"] = inv.suite.text;
+  attrs["suite_description"] = inv.suite.description;
+  attrs["task"] = inv.suite.task;
+  attrs["tier"] = inv.tier;
+  attrs["sets"] = join(o.sets, "\n");
+  attrs["filters"] = join(o.filters, "\n");
+  attrs["torch_version"] = torch_version();
+  attrs["device"] = device;
+  attrs["threads_per_run"] = inv.suite.threads;
+  attrs["jobs"] = static_cast<int64_t>(jobs);
+  attrs["runs_planned"] = static_cast<int64_t>(inv.runs.size());
+  attrs["status"] = std::string("running");
+  std::vector<PlannedRun> plan;
+  for (const auto& r : inv.runs) plan.push_back({r.id, r.point, r.seed});
+  return std::make_unique<ResultsWriter>(path, attrs, plan);
+}
+
+// The resumed file, re-opened, with this resume counted.
+std::unique_ptr<ResultsWriter> reopen_file(const Invocation& inv, const InvocationOptions& o) {
+  auto writer = std::make_unique<ResultsWriter>(o.resume);
+  auto it = inv.stored.find("resume_count");
+  auto count = it != inv.stored.end() && std::holds_alternative<int64_t>(it->second) ? std::get<int64_t>(it->second) : 0;
+  writer->set_root_attrs({{"resume_count", count + 1},
+                          {"resume_command_lines", attr_string(inv.stored, "resume_command_lines") + o.command_line + "\n"},
+                          {"status", std::string("running")}});
+  return writer;
+}
+
+}  // namespace
+
+std::vector<RunSpec> Invocation::todo() const {
+  std::vector<RunSpec> out;
+  for (const auto& r : runs)
+    if (!finished.count(r.id)) out.push_back(r);
+  return out;
+}
+
+Invocation plan_invocation(const InvocationOptions& o) {
+  Invocation inv;
+  std::vector<PlannedRun> stored_plan;
+  if (!o.resume.empty()) {  // everything comes from the interrupted file
+    auto file = read_results(o.resume);
+    inv.stored = file.root;
+    stored_plan = file.plan;
+    inv.suite = parse_suite(file.root_string("suite_text"), file.root_string("suite_file"));
+    inv.expand = {file.root_string("tier"), split_lines(file.root_string("sets")), split_lines(file.root_string("filters"))};
+    for (const auto& r : file.runs) inv.finished.insert(r.id);
+  } else {
+    inv.suite = load_suite(o.suite_path);
+    inv.expand = {o.tier, o.sets, o.filters};
+  }
+  inv.runs = expand(inv.suite, inv.expand);
+  if (!o.resume.empty()) {
+    bool same = inv.runs.size() == stored_plan.size();
+    for (size_t i = 0; same && i < inv.runs.size(); ++i) same = inv.runs[i].id == stored_plan[i].id;
+    if (!same)
+      throw ConfigError(o.resume + ": the stored suite no longer expands to the stored plan (was this file "
+                                   "written by another genbench version?)");
+  }
+  inv.tier = inv.expand.tier.empty() ? inv.suite.default_tier : inv.expand.tier;
+  return inv;
+}
+
+std::string default_out_path(const Invocation& inv) {
+  return "results/" + inv.suite.suite + "-" + (inv.tier.empty() ? "default" : inv.tier) + "-" + utc_stamp() + ".h5";
+}
+
+InvocationOutcome run_invocation(const Invocation& inv, const InvocationOptions& o) {
+  auto todo = inv.todo();
+  SchedulerOptions sched;
+  sched.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  sched.device = resolve_device(o.device);
+  sched.threads = inv.suite.threads;
+  sched.worker_exe = o.worker_exe;
+  const Detector* detector = find_detector(inv.suite.detector);
+
+  InvocationOutcome outcome;
+  outcome.out_path = inv.resuming() ? o.resume : o.out.empty() ? default_out_path(inv) : o.out;
+  if (auto parent = fs::path(outcome.out_path).parent_path(); !parent.empty()) fs::create_directories(parent);
+  auto writer = inv.resuming() ? reopen_file(inv, o) : create_file(inv, o, outcome.out_path, sched.device, sched.jobs);
+
+  std::fprintf(stderr, "bench-run: %s%s: %zu runs (%zu already done), %d at a time on %s -> %s\n",
+               inv.suite.suite.c_str(), inv.tier.empty() ? "" : (" tier " + inv.tier).c_str(), inv.runs.size(),
+               inv.runs.size() - todo.size(), sched.jobs, sched.device.c_str(), outcome.out_path.c_str());
+  install_interrupt_handlers();
+  Progress progress(todo.size(), isatty(STDERR_FILENO));
+  try {
+    SweepCallbacks callbacks;
+    callbacks.finished = [&](RunRecord&& run) {
+      if (detector)
+        for (const auto& [k, v] : detector->analyse(run)) run.summaries[k] = v;
+      writer->add_run(run);
+      writer->commit();  // durable before the next run is reported
+    };
+    callbacks.checkpoint = [&](const std::vector<const RunRecord*>& running) {
+      writer->set_partial(running);
+      writer->commit();
+    };
+    callbacks.checkpoint_every_s = o.checkpoint_s;
+    outcome.complete = run_all(todo, sched, callbacks, progress);
+  } catch (const ResultsError& e) {
+    outcome.write_error = e.what();
+  }
+  progress.done();
+  outcome.failed = progress.failed();
+  if (!outcome.write_error.empty()) return outcome;
+  if (detector) {  // suite-level summaries, from the file as it now stands
+    // Committed first: a resume with nothing left to run has not replaced the
+    // file it opened yet, and HDF5 will not open that file a second time.
+    writer->commit();
+    auto so_far = read_results(outcome.out_path);
+    writer->set_root_summaries(detector->analyse_suite(so_far));
+  }
+  writer->set_root_attrs({{"end_time", utc_now()}, {"status", std::string(outcome.complete ? "complete" : "interrupted")}});
+  writer->commit();
+  return outcome;
+}
+
+}  // namespace genbench

@@ -1,0 +1,56 @@
+// One bench-run invocation: the plan (a suite file expanded, or the plan a
+// killed or interrupted file stored, for --resume), the results file it
+// writes with its provenance, and the sweep that fills it, run by run.
+// The CLI (apps/bench_run.cpp) only parses flags and prints.
+#pragma once
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "harness/sweep.h"
+#include "results/store.h"
+
+namespace genbench {
+
+struct InvocationOptions {
+  std::string suite_path;  // a suite file, or
+  std::string resume;      // a results file to finish
+  std::string tier, out, device = "cpu";
+  std::vector<std::string> sets, filters;
+  int jobs = 0;  // 0: the number of cores
+  double checkpoint_s = 5;
+  std::string command_line;  // stored as provenance
+  std::string worker_exe;    // the bench-run binary, started as `worker_exe --worker`
+};
+
+// What the invocation is to do. Throws ConfigError (bad input) or
+// ResultsError (an unreadable file to resume).
+struct Invocation {
+  SuiteSpec suite;
+  ExpandOptions expand;
+  std::string tier;                // resolved: the suite's default_tier when none was given
+  std::vector<RunSpec> runs;       // the whole plan
+  std::set<std::string> finished;  // run ids already in the resumed file
+  AttrMap stored;                  // the resumed file's root attributes
+
+  bool resuming() const { return !stored.empty(); }
+  std::vector<RunSpec> todo() const;  // the runs not finished yet, in plan order
+};
+Invocation plan_invocation(const InvocationOptions& options);
+
+struct InvocationOutcome {
+  std::string out_path;
+  bool complete = false;    // false: interrupted (Ctrl-C); --resume finishes it
+  size_t failed = 0;        // runs that ended `failed`
+  std::string write_error;  // the results could not be written; the sweep stopped
+};
+// Runs what is left of the plan into the results file, committing each run
+// as it finishes; the detector's summaries are stored with each run and for
+// the suite at the end. Throws ConfigError for a device that is not there.
+InvocationOutcome run_invocation(const Invocation& invocation, const InvocationOptions& options);
+
+// "results/<suite>-<tier>-<UTC time>.h5": the default output path.
+std::string default_out_path(const Invocation& invocation);
+
+}  // namespace genbench

@@ -1,0 +1,211 @@
+#include "harness/sweep.h"
+
+#include <map>
+
+#include "core/text.h"
+#include "core/yaml_reader.h"
+#include "tasks/task.h"
+
+namespace genbench {
+
+namespace {
+
+// ---- --filter ---------------------------------------------------------------
+
+struct Filter {
+  std::string key, op, text;
+};
+
+const std::vector<std::string> kRunKeys = {"seed", "id", "point"};
+
+Filter parse_filter(const std::string& expr) {
+  for (const char* op : {"<=", ">=", "!=", "=", "<", ">"}) {
+    auto at = expr.find(op);
+    if (at != std::string::npos && at > 0)
+      return {expr.substr(0, at), op, expr.substr(at + std::string(op).size())};
+  }
+  throw ConfigError("--filter: cannot read '" + expr + "': expected key=value, key!=value, key<value...");
+}
+
+std::vector<Filter> parse_filters(const std::vector<std::string>& exprs, const std::vector<ParamSpec>& specs) {
+  std::vector<Filter> filters;
+  for (const auto& expr : exprs) {
+    auto f = parse_filter(expr);
+    bool run_key = std::find(kRunKeys.begin(), kRunKeys.end(), f.key) != kRunKeys.end();
+    if (!run_key && !find_spec(specs, f.key)) {
+      auto names = kRunKeys;
+      for (const auto& s : specs) names.push_back(s.name);
+      throw ConfigError("--filter: " + f.key + ": unknown key" + did_you_mean(f.key, names));
+    }
+    filters.push_back(f);
+  }
+  return filters;
+}
+
+bool compare(double a, const std::string& op, double b) {
+  if (op == "=") return a == b;
+  if (op == "!=") return a != b;
+  if (op == "<") return a < b;
+  if (op == ">") return a > b;
+  if (op == "<=") return a <= b;
+  return a >= b;
+}
+
+bool matches(const Filter& f, const RunSpec& run, const std::vector<ParamSpec>& specs) {
+  if (f.key == "seed") return compare(static_cast<double>(run.seed), f.op, std::stod(f.text));
+  if (f.key == "id" || f.key == "point") {
+    bool eq = f.key == "id" ? run.id == f.text : run.point.find(f.text) != std::string::npos;
+    return f.op == "!=" ? !eq : eq;
+  }
+  const auto& spec = *find_spec(specs, f.key);
+  auto want = parse_value_text(f.text, spec, "--filter");
+  const auto& have = run.params.get(f.key);
+  if (spec.type == ParamType::Int || spec.type == ParamType::Float) {
+    auto num = [](const ParamValue& v) {
+      return std::holds_alternative<int64_t>(v) ? static_cast<double>(std::get<int64_t>(v)) : std::get<double>(v);
+    };
+    return compare(num(have), f.op, num(want));
+  }
+  bool eq = format_value(have) == format_value(want);
+  return f.op == "!=" ? !eq : eq;
+}
+
+bool keeps(const std::vector<Filter>& filters, const RunSpec& run, const std::vector<ParamSpec>& specs) {
+  for (const auto& f : filters)
+    if (!matches(f, run, specs)) return false;
+  return true;
+}
+
+// ---- tier and --set -----------------------------------------------------------
+
+const Tier* select_tier(const SuiteSpec& suite, const std::string& name) {
+  if (name.empty()) return nullptr;
+  auto it = suite.tiers.find(name);
+  if (it == suite.tiers.end()) {
+    std::vector<std::string> known;
+    for (const auto& [tier_name, t] : suite.tiers) known.push_back(tier_name);
+    throw ConfigError(suite.file + ": --tier: unknown tier '" + name + "'" +
+                      (known.empty() ? "; the suite has no tiers" : "; known tiers: " + join(known, ", ")));
+  }
+  return &it->second;
+}
+
+// --set key=value, read by the parameter's type: applied last, the command line wins over the file.
+ValueMap parse_sets(const std::vector<std::string>& sets, const std::vector<ParamSpec>& specs, const std::string& task) {
+  ValueMap out;
+  for (const auto& set : sets) {
+    auto eq = set.find('=');
+    if (eq == std::string::npos || eq == 0) throw ConfigError("--set: cannot read '" + set + "': expected key=value");
+    auto key = set.substr(0, eq);
+    const auto* spec = find_spec(specs, key);
+    if (!spec) {
+      std::vector<std::string> names;
+      for (const auto& s : specs) names.push_back(s.name);
+      throw ConfigError("--set: " + key + ": unknown parameter of task '" + task + "'" + did_you_mean(key, names));
+    }
+    out[key] = parse_value_text(set.substr(eq + 1), *spec, "--set");
+  }
+  return out;
+}
+
+void overlay(Params& params, const ValueMap& values) {
+  for (const auto& [k, v] : values) params.set(k, v);
+}
+
+// ---- the points of a sweep ------------------------------------------------------
+
+// One combination of a point, a grid cell and a zip index: its parameters
+// (before --set) and the label that says what varies.
+struct Combination {
+  Params params;
+  std::string label;
+};
+
+// points x grid x zip, in order: points outermost, the grid's last axis fastest, zip innermost.
+std::vector<Combination> combinations(const Sweep& sweep, const Params& base) {
+  std::vector<SweepPoint> points = sweep.points.empty() ? std::vector<SweepPoint>{SweepPoint{}} : sweep.points;
+  const auto& grid = sweep.grid;
+  const auto& zip = sweep.zip;
+  size_t grid_size = 1;
+  for (const auto& [k, values] : grid) grid_size *= values.size();
+  size_t zip_size = zip.empty() ? 1 : zip.front().second.size();
+
+  std::vector<Combination> out;
+  for (const auto& point : points)
+    for (size_t g = 0; g < grid_size; ++g)
+      for (size_t z = 0; z < zip_size; ++z) {
+        Combination c{base, point.name};
+        // A named point stands for its own values; grid and zip values are always shown.
+        auto add = [&](const std::string& k, const ParamValue& v, bool show) {
+          c.params.set(k, v);
+          if (show) c.label += (c.label.empty() ? "" : " ") + k + "=" + format_value(v);
+        };
+        for (const auto& [k, v] : point.values) add(k, v, point.name.empty());
+        std::vector<size_t> pick(grid.size());
+        size_t rest = g;  // odometer over the grid, last axis fastest
+        for (size_t a = grid.size(); a-- > 0;) {
+          pick[a] = rest % grid[a].second.size();
+          rest /= grid[a].second.size();
+        }
+        for (size_t a = 0; a < grid.size(); ++a) add(grid[a].first, grid[a].second[pick[a]], true);
+        for (const auto& [k, values] : zip) add(k, values[z], true);
+        out.push_back(std::move(c));
+      }
+  return out;
+}
+
+}  // namespace
+
+std::vector<RunSpec> expand(const SuiteSpec& suite, const ExpandOptions& options) {
+  const Task* task = find_task(suite.task);
+  if (!task) throw ConfigError(suite.file + ": task: unknown task '" + suite.task + "'");
+  auto specs = task->params();
+
+  auto tier_name = options.tier.empty() ? suite.default_tier : options.tier;
+  const Tier* tier = select_tier(suite, tier_name);
+  Params base = default_params(specs);
+  overlay(base, suite.defaults);
+  if (tier) overlay(base, tier->overrides);
+  auto sets = parse_sets(options.sets, specs, suite.task);
+  auto filters = parse_filters(options.filters, specs);
+
+  const Sweep& sweep = tier && tier->sweep ? *tier->sweep : suite.sweep;
+  const auto& seeds = tier && tier->seeds ? *tier->seeds : suite.sweep.seeds;
+  int64_t log_every = tier && tier->log_every ? *tier->log_every : suite.log_every;
+
+  std::vector<RunSpec> runs;
+  std::map<std::string, std::string> seen;  // id -> point, to catch duplicates
+  for (auto& combination : combinations(sweep, base)) {
+    overlay(combination.params, sets);
+    bool checked = false;
+    for (auto seed : seeds) {
+      RunSpec run;
+      run.task = suite.task;
+      run.params = combination.params;
+      run.seed = seed;
+      run.log_every = log_every;
+      run.point = combination.label;
+      run.id = run_id(canonical_config(run.task, run.params, run.log_every, seed));
+      // Only the runs kept are checked: `--set dtype=float32 --filter
+      // point=a` must not fail on a point b that --set made equal to a.
+      if (!keeps(filters, run, specs)) continue;
+      if (!checked) {
+        if (auto err = task->check(run.params); !err.empty())
+          throw ConfigError(suite.file + ": sweep: run " + (run.point.empty() ? "(defaults)" : run.point) +
+                            (tier_name.empty() ? "" : " in tier '" + tier_name + "'") + ": " + err);
+        checked = true;
+      }
+      auto [it, fresh] = seen.emplace(run.id, run.point);
+      if (!fresh)
+        throw ConfigError(suite.file + ": sweep: points '" + it->second + "' and '" + run.point +
+                          "' resolve to the same run (seed " + std::to_string(seed) + ")");
+      run.index = static_cast<int64_t>(runs.size());
+      runs.push_back(std::move(run));
+    }
+  }
+  if (runs.empty())
+    throw ConfigError(suite.file + ": sweep: expands to no runs" + (filters.empty() ? std::string() : " after --filter"));
+  return runs;
+}
+
+}  // namespace genbench

@@ -1,0 +1,38 @@
+// Sweep expansion: a suite file, a tier, --set and --filter into the list of
+// fully resolved runs, in a fixed order.
+//
+// Runs = points x grid x zip x seeds, each resolved over
+// task defaults < suite defaults < tier < point < grid < zip < --set.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/params.h"
+#include "core/run_id.h"
+#include "harness/suite_file.h"
+
+namespace genbench {
+
+// One run of a sweep, fully resolved.
+struct RunSpec {
+  int64_t index = 0;  // position in the expanded sweep
+  std::string id;     // run_id(canonical_config(task, params, log_every, seed))
+  std::string task;
+  Params params;
+  uint64_t seed = 0;
+  std::string point;  // what varies: "name" for a named point, plus grid and zip values ("k=2 lr=0.1")
+  int64_t log_every = 10;
+};
+
+struct ExpandOptions {
+  std::string tier;                  // empty: the suite's default_tier (or none)
+  std::vector<std::string> sets;     // "key=value": wins over every value in the file
+  std::vector<std::string> filters;  // "key=value", "key<value"...; all must hold
+};
+
+// Expands the sweep. Throws ConfigError (bad tier, --set, filter, empty result).
+std::vector<RunSpec> expand(const SuiteSpec& suite, const ExpandOptions& options);
+
+}  // namespace genbench
