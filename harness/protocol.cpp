@@ -1,9 +1,9 @@
 #include "harness/protocol.h"
 
-#include <yaml-cpp/yaml.h>
-
 #include <cstring>
 #include <stdexcept>
+#include <type_traits>
+#include <variant>
 
 
 namespace genbench {
@@ -128,42 +128,89 @@ std::string encode_frame(const std::string& text) {
   return out + text;
 }
 
+// A spec is binary, like the messages: each parameter travels with its type
+// tag and its value as stored (8 bytes for a number, the bytes of a string),
+// so the worker runs exactly the Params the parent expanded, with nothing
+// re-parsed ("[x]", "~" and "" stay strings; 2^63-1 stays an int).
 std::string encode_spec(const WorkerSpec& spec) {
-  YAML::Emitter out;
-  out << YAML::BeginMap;
-  out << YAML::Key << "task" << YAML::Value << spec.run.task;
-  out << YAML::Key << "id" << YAML::Value << spec.run.id;
-  out << YAML::Key << "seed" << YAML::Value << spec.run.seed;
-  out << YAML::Key << "log_every" << YAML::Value << spec.run.log_every;
-  out << YAML::Key << "device" << YAML::Value << spec.device;
-  out << YAML::Key << "threads" << YAML::Value << spec.threads;
-  out << YAML::Key << "params" << YAML::Value << YAML::BeginMap;
-  for (const auto& [name, value] : spec.run.params.values())
-    out << YAML::Key << name << YAML::Value << format_value(value);  // canonical text, re-parsed by type
-  out << YAML::EndMap << YAML::EndMap;
-  return out.c_str();
+  std::string out;
+  put_str(out, spec.run.task);
+  put_str(out, spec.run.id);
+  put_i64(out, static_cast<int64_t>(spec.run.seed));
+  put_i64(out, spec.run.log_every);
+  put_str(out, spec.device);
+  put_i64(out, spec.threads);
+  put_i64(out, static_cast<int64_t>(spec.run.params.values().size()));
+  for (const auto& [name, value] : spec.run.params.values()) {
+    put_str(out, name);
+    out.push_back(static_cast<char>(value.index()));  // ParamValue's index order is ParamType's
+    std::visit(
+        [&](const auto& v) {
+          using T = std::decay_t<decltype(v)>;
+          if constexpr (std::is_same_v<T, int64_t>) put_i64(out, v);
+          else if constexpr (std::is_same_v<T, double>) put_f64(out, v);
+          else if constexpr (std::is_same_v<T, bool>) out.push_back(v ? 1 : 0);
+          else if constexpr (std::is_same_v<T, std::string>) put_str(out, v);
+          else {
+            put_i64(out, static_cast<int64_t>(v.size()));
+            for (double x : v) put_f64(out, x);
+          }
+        },
+        value);
+  }
+  return out;
 }
 
-WorkerSpec decode_spec(const std::string& text) {
+WorkerSpec decode_spec(const std::string& bytes) {
   WorkerSpec spec;
+  Reader r{bytes.data(), bytes.data() + bytes.size()};
   try {
-    auto root = YAML::Load(text);
-    spec.run.task = root["task"].as<std::string>();
-    spec.run.id = root["id"].as<std::string>();
-    spec.run.seed = root["seed"].as<uint64_t>();
-    spec.run.log_every = root["log_every"].as<int64_t>();
-    spec.device = root["device"].as<std::string>();
-    spec.threads = root["threads"].as<int64_t>();
+    spec.run.task = r.str();
+    spec.run.id = r.str();
+    spec.run.seed = static_cast<uint64_t>(r.i64());
+    spec.run.log_every = r.i64();
+    spec.device = r.str();
+    spec.threads = r.i64();
     const Task* task = find_task(spec.run.task);
     if (!task) throw ConfigError("worker: unknown task '" + spec.run.task + "'");
     auto specs = task->params();
     spec.run.params = default_params(specs);
-    for (const auto& kv : root["params"]) {
-      const auto* ps = find_spec(specs, kv.first.Scalar());
-      if (!ps) throw ConfigError("worker: unknown parameter '" + kv.first.Scalar() + "'");
-      spec.run.params.set(ps->name, parse_value_text(kv.second.Scalar(), *ps, "worker"));
+    auto count = r.i64();
+    for (int64_t i = 0; i < count; ++i) {
+      auto name = r.str();
+      const auto* ps = find_spec(specs, name);
+      if (!ps) throw ConfigError("worker: unknown parameter '" + name + "' of task '" + spec.run.task + "'");
+      uint8_t tag = 0;
+      r.get(&tag, 1);
+      if (tag != static_cast<uint8_t>(ps->type))
+        throw ConfigError("worker: parameter '" + name + "': expected " + type_name(ps->type) + ", found type tag " +
+                          std::to_string(tag));
+      ParamValue value;
+      switch (ps->type) {
+        case ParamType::Int: value = r.i64(); break;
+        case ParamType::Float: value = r.f64(); break;
+        case ParamType::Bool: {
+          uint8_t b = 0;
+          r.get(&b, 1);
+          value = b != 0;
+          break;
+        }
+        case ParamType::String: value = r.str(); break;
+        case ParamType::FloatList: {
+          auto n = r.i64();
+          if (n < 0 || static_cast<size_t>(n) > bytes.size() / sizeof(double))
+            throw std::runtime_error("worker message truncated");
+          std::vector<double> list(static_cast<size_t>(n));
+          for (auto& x : list) x = r.f64();
+          value = std::move(list);
+          break;
+        }
+      }
+      spec.run.params.set(name, std::move(value));
     }
-  } catch (const YAML::Exception& e) {
+    if (r.p != r.end) throw std::runtime_error(std::to_string(r.end - r.p) + " bytes left over");
+  } catch (const std::runtime_error& e) {
+    if (dynamic_cast<const ConfigError*>(&e)) throw;
     throw ConfigError(std::string("worker: malformed run spec: ") + e.what());
   }
   return spec;

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "harness/suite.h"
+#include "harness/sweep.h"
 #include "tasks/task.h"
 
 namespace genbench {
@@ -54,15 +54,16 @@ class Decoder {
   size_t pos_ = 0;
 };
 
-// A run's spec as the worker reads it, and back.
+// A run's spec as the worker reads it, and back: binary, every parameter with
+// its type, so no value is re-parsed on the way.
 struct WorkerSpec {
   RunSpec run;
   std::string device = "cpu";
   int64_t threads = 1;
 };
 std::string encode_spec(const WorkerSpec& spec);
-WorkerSpec decode_spec(const std::string& text);  // throws ConfigError
-// Specs travel on the worker's stdin as [size u32][text]; a worker runs one
+WorkerSpec decode_spec(const std::string& bytes);  // throws ConfigError
+// Specs travel on the worker's stdin as [size u32][bytes]; a worker runs one
 // spec after another until its stdin ends.
 std::string encode_frame(const std::string& text);
 

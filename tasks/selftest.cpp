@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "core/run_id.h"
 #include "tasks/task.h"
 
 namespace genbench {
@@ -26,6 +27,11 @@ class SelfTest : public Task {
         int_param("nan_at", -1, "log a nan loss from this step on (-1: never)", -1),
         int_param("crash_at", -1, "abort() the process at this step (-1: never)", -1),
         int_param("sleep_ms", 0, "sleep this long every step", 0),
+        // Values of every type for the worker-protocol tests: the run reports
+        // the hash of the config it received, which must be its own run id.
+        ParamSpec{"label", ParamType::String, std::string(), "any text; part of the config hash it reports", {}, {}, {}},
+        int_param("count", 0, "any integer; part of the config hash it reports"),
+        float_list_param("weights", {}, "any floats; part of the config hash it reports"),
     };
   }
   void run(const RunContext& ctx, MetricSink& sink) const override {
@@ -44,6 +50,11 @@ class SelfTest : public Task {
         sink.log(t, {{"loss", nan ? std::nan("") : x[t] * x[t]}, {"position", x[t]}});
     }
     sink.summary("final_position", x[steps]);
+    // The run id of the config as the worker received it, in two exact halves:
+    // equal to the parent's id only if every value arrived unchanged.
+    auto id = std::stoull(run_id(canonical_config(name(), p, ctx.log_every, ctx.seed)), nullptr, 16);
+    sink.summary("received_id_high", static_cast<double>(id >> 32));
+    sink.summary("received_id_low", static_cast<double>(id & 0xffffffffu));
   }
 };
 
