@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "suites/detector.h"
-#include "suites/stats.h"
+#include "core/stats.h"
 
 namespace genbench {
 
@@ -13,21 +13,15 @@ namespace {
 
 constexpr double kMemorized = 0.99, kGeneralized = 0.95;
 
-// Same config but for the Grokfast filter: the baseline of a filtered run.
-bool same_but_grokfast(const RunRecord& a, const RunRecord& b) {
-  if (a.seed != b.seed || a.task != b.task) return false;
-  for (const auto& [key, value] : a.params.values()) {
-    if (key.rfind("grokfast", 0) == 0) continue;
-    if (!b.params.has(key) || b.params.get(key) != value) return false;
-  }
-  return true;
-}
+// The Grokfast filter and its settings: a filtered run's twin is the same config without it.
+const std::vector<std::string> kTreatment = {"grokfast*"};
 
 }  // namespace
 
 class GrokkingDetector : public Detector {
  public:
   std::string name() const override { return "grokking"; }
+  std::vector<std::string> treatment() const override { return kTreatment; }
 
   std::vector<std::string> headline() const override {
     return {"memorization_step", "generalization_step", "grokking_delay", "test_accuracy_at_memorization",
@@ -63,7 +57,7 @@ class GrokkingDetector : public Detector {
         continue;
       auto fast = first_step_at_least(filtered, "test_accuracy", kGeneralized);
       for (const auto& plain : file.runs) {
-        if (plain.status != "ok" || plain.params.get_string("grokfast") != "none" || !same_but_grokfast(filtered, plain))
+        if (plain.status != "ok" || plain.params.get_string("grokfast") != "none" || !are_twins(filtered, plain, kTreatment))
           continue;
         auto slow = first_step_at_least(plain, "test_accuracy", kGeneralized);
         if (fast && slow && *fast > 0) speedups.push_back(static_cast<double>(*slow) / static_cast<double>(*fast));

@@ -32,19 +32,7 @@ namespace {
 constexpr double kCollapseFraction = 0.25;
 
 // Parameters that make a run PGD-trained or regularised rather than a twin of another.
-bool is_training_choice(const std::string& key) {
-  return key == "training" || key == "regularizer" || key == "reg_lambda" || key == "fgsm_alpha" ||
-         key.rfind("pgd_", 0) == 0;
-}
-
-bool same_but_training(const RunRecord& a, const RunRecord& b) {
-  if (a.seed != b.seed || a.task != b.task) return false;
-  for (const auto& [key, value] : a.params.values()) {
-    if (is_training_choice(key)) continue;
-    if (!b.params.has(key) || b.params.get(key) != value) return false;
-  }
-  return true;
-}
+const std::vector<std::string> kTreatment = {"training", "regularizer", "reg_lambda", "fgsm_alpha", "pgd_*"};
 
 // The mean of a metric over the logged steps past half of the last one.
 std::optional<double> late_mean(const RunRecord& run, const std::string& metric) {
@@ -86,6 +74,7 @@ std::string param_or(const RunRecord& run, const std::string& key, const std::st
 class RobustOverfittingDetector : public Detector {
  public:
   std::string name() const override { return "robust_overfitting"; }
+  std::vector<std::string> treatment() const override { return kTreatment; }
 
   std::vector<std::string> headline() const override {
     return {"best_test_pgd_accuracy", "best_epoch", "final_test_pgd_accuracy", "late_test_pgd_accuracy",
@@ -149,7 +138,7 @@ class RobustOverfittingDetector : public Detector {
       auto mine = late_mean(run, "test_pgd_accuracy");
       for (const auto& twin : file.runs) {
         if (twin.status != "ok" || param_or(twin, "training", "") != "pgd" ||
-            param_or(twin, "regularizer", "none") != "none" || !same_but_training(run, twin))
+            param_or(twin, "regularizer", "none") != "none" || !are_twins(run, twin, kTreatment))
           continue;
         auto theirs = late_mean(twin, "test_pgd_accuracy");
         if (!mine || !theirs) continue;
