@@ -9,6 +9,7 @@
 #include "tasks/cifar10.h"
 #include "tasks/fashion_mnist.h"
 #include "tasks/preact_resnet.h"
+#include "tasks/training.h"
 
 namespace genbench {
 
@@ -214,14 +215,10 @@ void AdversarialTraining::run(const RunContext& ctx, MetricSink& sink) const {
 
   auto model = make_model(p, data);
   model->to(device);
-  std::unique_ptr<torch::optim::Optimizer> opt;
-  if (p.get_string("optimizer") == "sgd")
-    opt = std::make_unique<torch::optim::SGD>(model->parameters(), torch::optim::SGDOptions(p.get_float("lr"))
-                                                                       .momentum(p.get_float("momentum"))
-                                                                       .weight_decay(p.get_float("weight_decay")));
-  else
-    opt = std::make_unique<torch::optim::Adam>(
-        model->parameters(), torch::optim::AdamOptions(p.get_float("lr")).weight_decay(p.get_float("weight_decay")));
+  OptimizerConfig optimizer{p.get_string("optimizer"), p.get_float("lr")};
+  optimizer.momentum = p.get_float("momentum");
+  optimizer.weight_decay = p.get_float("weight_decay");
+  auto opt = make_optimizer(model->parameters(), optimizer);
 
   // Accuracy and mean loss of clean, FGSM and PGD inputs, in chunks.
   auto evaluate = [&](const torch::Tensor& X_all, const torch::Tensor& y_all, const std::string& prefix,

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "tasks/task.h"
+#include "tasks/training.h"
 
 namespace genbench {
 
@@ -49,12 +50,10 @@ ImageBatch read_cifar10_batch(const std::string& path) {
   return batch;
 }
 
-std::shared_ptr<const Cifar10> load_cifar10(const std::string& dir) {
-  static std::mutex mutex;
-  static std::map<std::string, std::shared_ptr<const Cifar10>> cache;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (auto it = cache.find(dir); it != cache.end()) return it->second;
+namespace {
 
+// Reads every file of the set; load_cifar10 keeps the result for the process.
+std::shared_ptr<const Cifar10> read_cifar10(const std::string& dir) {
   const std::vector<std::string> train_files = {"data_batch_1.bin", "data_batch_2.bin", "data_batch_3.bin",
                                                 "data_batch_4.bin", "data_batch_5.bin"};
   for (const auto& name : {train_files[0], train_files[1], train_files[2], train_files[3], train_files[4],
@@ -74,8 +73,13 @@ std::shared_ptr<const Cifar10> load_cifar10(const std::string& dir) {
   auto data = std::make_shared<Cifar10>();
   data->train = {torch::cat(images), torch::cat(labels)};
   data->test = read_cifar10_batch(dir + "/test_batch.bin");
-  cache[dir] = data;
   return data;
+}
+
+}  // namespace
+
+std::shared_ptr<const Cifar10> load_cifar10(const std::string& dir) {
+  return cached_dataset<Cifar10>(dir, [&] { return read_cifar10(dir); });
 }
 
 }  // namespace genbench

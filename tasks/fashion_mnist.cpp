@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "tasks/task.h"
+#include "tasks/training.h"
 
 namespace genbench {
 
@@ -118,12 +119,10 @@ FashionMnistSplit fashion_mnist_split(const FashionMnist& data, int64_t n, int64
   return s;
 }
 
-std::shared_ptr<const FashionMnist> load_fashion_mnist(const std::string& dir) {
-  static std::mutex mutex;
-  static std::map<std::string, std::shared_ptr<const FashionMnist>> cache;
-  std::lock_guard<std::mutex> lock(mutex);
-  if (auto it = cache.find(dir); it != cache.end()) return it->second;
+namespace {
 
+// Reads every file of the set; load_fashion_mnist keeps the result for the process.
+std::shared_ptr<const FashionMnist> read_fashion_mnist(const std::string& dir) {
   auto load = [&](const std::string& images, const std::string& labels) {
     for (const auto& name : {images, labels}) {
       auto path = dir + "/" + name;
@@ -140,8 +139,13 @@ std::shared_ptr<const FashionMnist> load_fashion_mnist(const std::string& dir) {
   auto data = std::make_shared<FashionMnist>();
   data->train = load("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz");
   data->test = load("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz");
-  cache[dir] = data;
   return data;
+}
+
+}  // namespace
+
+std::shared_ptr<const FashionMnist> load_fashion_mnist(const std::string& dir) {
+  return cached_dataset<FashionMnist>(dir, [&] { return read_fashion_mnist(dir); });
 }
 
 }  // namespace genbench

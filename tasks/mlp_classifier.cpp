@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "tasks/fashion_mnist.h"
+#include "tasks/training.h"
 
 namespace genbench {
 
@@ -86,14 +87,10 @@ void MlpClassifier::run(const RunContext& ctx, MetricSink& sink) const {
   for (const auto& t : net->parameters()) parameters += t.numel();
   sink.summary("parameters", static_cast<double>(parameters));
 
-  std::unique_ptr<torch::optim::Optimizer> opt;
-  if (p.get_string("optimizer") == "adam")
-    opt = std::make_unique<torch::optim::Adam>(
-        net->parameters(), torch::optim::AdamOptions(p.get_float("lr")).weight_decay(p.get_float("weight_decay")));
-  else
-    opt = std::make_unique<torch::optim::SGD>(net->parameters(), torch::optim::SGDOptions(p.get_float("lr"))
-                                                                     .momentum(p.get_float("momentum"))
-                                                                     .weight_decay(p.get_float("weight_decay")));
+  OptimizerConfig optimizer{p.get_string("optimizer"), p.get_float("lr")};
+  optimizer.momentum = p.get_float("momentum");
+  optimizer.weight_decay = p.get_float("weight_decay");
+  auto opt = make_optimizer(net->parameters(), optimizer);
 
   auto log = [&](int64_t epoch) {
     auto train = evaluate(net, X, y), test = evaluate(net, X_test, y_test);

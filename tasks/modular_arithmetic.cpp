@@ -9,6 +9,8 @@
 #include <functional>
 #include <limits>
 
+#include "tasks/training.h"
+
 namespace genbench {
 
 std::vector<ParamSpec> ModularArithmetic::params() const {
@@ -318,16 +320,13 @@ void ModularArithmetic::run(const RunContext& ctx, MetricSink& sink) const {
   sink.summary("parameters", static_cast<double>(parameters));
 
   const double lr = p.get_float("lr");
-  std::unique_ptr<torch::optim::Optimizer> opt;
-  if (p.get_string("optimizer") == "adamw")
-    opt = std::make_unique<torch::optim::AdamW>(params, torch::optim::AdamWOptions(lr)
-                                                            .betas(std::make_tuple(p.get_float("beta1"), p.get_float("beta2")))
-                                                            .eps(p.get_float("eps"))
-                                                            .weight_decay(p.get_float("weight_decay")));
-  else
-    opt = std::make_unique<torch::optim::SGD>(
-        params,
-        torch::optim::SGDOptions(lr).momentum(p.get_float("momentum")).weight_decay(p.get_float("weight_decay")));
+  OptimizerConfig optimizer{p.get_string("optimizer"), lr};
+  optimizer.momentum = p.get_float("momentum");
+  optimizer.weight_decay = p.get_float("weight_decay");
+  optimizer.beta1 = p.get_float("beta1");
+  optimizer.beta2 = p.get_float("beta2");
+  optimizer.eps = p.get_float("eps");
+  auto opt = make_optimizer(params, optimizer);
   Grokfast grokfast(p.get_string("grokfast"), p.get_float("grokfast_alpha"), p.get_float("grokfast_lambda"),
                     p.get_int("grokfast_window"));
   const bool orthogonal = p.get_bool("orthogonal_grad");
