@@ -1,8 +1,6 @@
 #include "tasks/cifar10.h"
 
 #include <cstdio>
-#include <map>
-#include <mutex>
 #include <vector>
 
 #include "tasks/task.h"

@@ -3,8 +3,6 @@
 #include <zlib.h>
 
 #include <cmath>
-#include <map>
-#include <mutex>
 
 #include "tasks/task.h"
 #include "tasks/training.h"
