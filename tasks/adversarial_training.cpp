@@ -6,9 +6,10 @@
 #include <algorithm>
 #include <cmath>
 
+#include "tasks/attacks.h"
 #include "tasks/cifar10.h"
 #include "tasks/fashion_mnist.h"
-#include "tasks/preact_resnet.h"
+#include "tasks/models/image_classifiers.h"
 #include "tasks/training.h"
 
 namespace genbench {
@@ -72,10 +73,10 @@ struct Images {
   std::vector<double> mean, stddev;  // the dataset's usual per-channel constants: PreActResNet standardises with them
 };
 
-Images load_images(const Params& p, at::Generator& gen) {
-  const int64_t n = p.get_int("n"), n_eval = p.get_int("n_eval");
-  if (p.get_string("dataset") == "cifar10") {
-    auto data = load_cifar10(p.get_string("cifar10_dir"));
+Images load_images(const AdversarialTrainingConfig& config, at::Generator& gen) {
+  const int64_t n = config.n, n_eval = config.n_eval;
+  if (config.dataset == "cifar10") {
+    auto data = load_cifar10(config.cifar10_dir);
     auto i64 = torch::TensorOptions().dtype(torch::kInt64);
     auto train_idx = torch::randperm(data->train.labels.size(0), gen, i64).slice(0, 0, n);
     auto test_idx = torch::randperm(data->test.labels.size(0), gen, i64).slice(0, 0, n_eval);
@@ -84,141 +85,77 @@ Images load_images(const Params& p, at::Generator& gen) {
             scaled(data->test.images.index_select(0, test_idx)), data->test.labels.index_select(0, test_idx),
             {0.4914, 0.4822, 0.4465}, {0.2471, 0.2435, 0.2616}};
   }
-  auto images = load_fashion_mnist(p.get_string("data_dir"));
+  auto images = load_fashion_mnist(config.data_dir);
   auto split = fashion_mnist_split(*images, n, n_eval, 0.0, 1, gen, /*centre=*/false);
   auto as_images = [](const torch::Tensor& x) { return x.to(torch::kFloat32).view({-1, 1, 28, 28}); };
   return {as_images(split.X), split.y, as_images(split.X_test), split.y_test, {0.2860}, {0.3530}};
 }
 
-// Layers are pushed one by one: in Sequential(a, b, c) the compiler picks the order the
-// layers are built in, so the seeded initialisation would depend on it.
-torch::nn::Sequential make_model(const Params& p, const Images& data) {
-  using namespace torch::nn;
-  const int64_t channels = data.X.size(1), side = data.X.size(2), pixels = channels * side * side;
-  const auto& kind = p.get_string("model");
-  if (kind == "preact_resnet18") return Sequential(PreActResNet18(channels, 10, data.mean, data.stddev));
-  Sequential net;
-  if (kind == "mlp") {
-    const int64_t hidden = p.get_int("hidden");
-    net->push_back(Flatten());
-    net->push_back(Linear(pixels, hidden));
-    net->push_back(ReLU());
-    net->push_back(Linear(hidden, hidden));
-    net->push_back(ReLU());
-    net->push_back(Linear(hidden, 10));
-    return net;
-  }
-  const int64_t width = p.get_int("width");
-  net->push_back(Conv2d(Conv2dOptions(channels, width, 4).stride(2).padding(1)));
-  if (kind == "cnn_bn") net->push_back(BatchNorm2d(width));
-  net->push_back(ReLU());
-  net->push_back(Conv2d(Conv2dOptions(width, 2 * width, 4).stride(2).padding(1)));
-  if (kind == "cnn_bn") net->push_back(BatchNorm2d(2 * width));
-  net->push_back(ReLU());
-  net->push_back(Flatten());
-  net->push_back(Linear(2 * width * (side / 4) * (side / 4), 100));
-  net->push_back(ReLU());
-  net->push_back(Linear(100, 10));
-  return net;
-}
+}  // namespace
 
-// The threat model: an l-inf or l2 ball of radius eps around x, inside [0, 1].
-struct Ball {
-  bool linf = true;
-  double eps = 0;
-
-  torch::Tensor per_sample_norm(const torch::Tensor& v) const {
-    return v.flatten(1).norm(2, 1).clamp_min(1e-12).view({-1, 1, 1, 1});
-  }
-  torch::Tensor project(const torch::Tensor& delta) const {
-    if (linf) return delta.clamp(-eps, eps);
-    return delta * (eps / per_sample_norm(delta)).clamp_max(1.0);
-  }
-  // A uniform draw in the l-inf ball; in the l2 ball a uniform direction at a radius U[0, eps].
-  torch::Tensor random(const torch::Tensor& like, at::Generator& gen) const {
-    if (linf) return (torch::rand(like.sizes(), gen, like.options()) * 2 - 1) * eps;
-    auto direction = torch::randn(like.sizes(), gen, like.options());
-    auto radius = torch::rand({like.size(0), 1, 1, 1}, gen, like.options()) * eps;
-    return direction / per_sample_norm(direction) * radius;
-  }
-  torch::Tensor step(const torch::Tensor& grad, double size) const {
-    if (linf) return grad.sign() * size;
-    return grad / per_sample_norm(grad) * size;
-  }
-};
-
-torch::Tensor input_gradient(torch::nn::Sequential& model, const torch::Tensor& x, const torch::Tensor& y,
-                             bool create_graph = false) {
-  auto input = create_graph ? x : x.detach().requires_grad_(true);
-  auto loss = torch::nn::functional::cross_entropy(model->forward(input), y,
-                                                   torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
-  return torch::autograd::grad({loss}, {input}, {}, create_graph, create_graph)[0];
-}
-
-// Random start, `steps` steps of `size`, each projected onto the ball and the image box.
-torch::Tensor attack(torch::nn::Sequential& model, const torch::Tensor& x, const torch::Tensor& y, const Ball& ball,
-                     int64_t steps, double size, bool random_start, at::Generator& gen) {
-  auto delta = random_start ? ball.random(x, gen) : torch::zeros_like(x);
-  delta = (x + delta).clamp(0, 1) - x;
-  for (int64_t i = 0; i < steps; ++i) {
-    auto grad = input_gradient(model, x + delta, y);
-    delta = ball.project(delta + ball.step(grad, size));
-    delta = (x + delta).clamp(0, 1) - x;
-  }
-  return (x + delta).detach();
-}
-
-double learning_rate(const Params& p, double epoch) {
-  const double peak = p.get_float("lr"), warmup = p.get_float("warmup_epochs");
-  const auto& schedule = p.get_string("lr_schedule");
+double LearningRateSchedule::at(double epoch) const {
   double lr = peak;
-  if (schedule == "piecewise")
-    for (double at : p.get_float_list("lr_drops"))
-      if (epoch >= at) lr *= p.get_float("lr_drop_factor");
-  if (schedule == "cyclic") {
-    double half = static_cast<double>(p.get_int("epochs")) / 2;
+  if (kind == "piecewise")
+    for (double drop : drops)
+      if (epoch >= drop) lr *= drop_factor;
+  if (kind == "cyclic") {
+    double half = static_cast<double>(epochs) / 2;
     lr = peak * std::max(0.0, 1 - std::fabs(epoch / half - 1));
   }
-  if (warmup > 0 && epoch < warmup) lr *= epoch / warmup;
+  if (warmup_epochs > 0 && epoch < warmup_epochs) lr *= epoch / warmup_epochs;
   return lr;
 }
 
-}  // namespace
-
-void ElleAdaptiveWeight::observe(double error) {
-  const double stddev = count_ > 0 ? std::sqrt(squares_ / static_cast<double>(count_)) : 0;
-  if (count_ > 2 && error > mean_ + sensitivity_ * stddev)
-    weight_ = lambda_;
-  else
-    weight_ *= decay_;
-  ++count_;  // Welford's running mean and sum of squared deviations
-  const double delta = error - mean_;
-  mean_ += delta / static_cast<double>(count_);
-  squares_ += delta * (error - mean_);
+AdversarialTrainingConfig AdversarialTrainingConfig::from(const Params& p) {
+  AdversarialTrainingConfig c;
+  c.dataset = p.get_string("dataset");
+  c.data_dir = p.get_string("data_dir");
+  c.cifar10_dir = p.get_string("cifar10_dir");
+  c.n = p.get_int("n");
+  c.n_eval = p.get_int("n_eval");
+  c.model = p.get_string("model");
+  c.width = p.get_int("width");
+  c.hidden = p.get_int("hidden");
+  c.training = p.get_string("training");
+  c.linf = p.get_string("norm") == "linf";
+  c.epsilon = p.get_float("epsilon");
+  c.fgsm_alpha = p.get_float("fgsm_alpha");
+  c.pgd_steps = p.get_int("pgd_steps");
+  c.pgd_step_size = p.get_float("pgd_step_size");
+  c.optimizer = {p.get_string("optimizer"), p.get_float("lr")};
+  c.optimizer.momentum = p.get_float("momentum");
+  c.optimizer.weight_decay = p.get_float("weight_decay");
+  c.batch_size = p.get_int("batch_size");
+  c.epochs = p.get_int("epochs");
+  c.schedule = {p.get_string("lr_schedule"), p.get_float("lr"), p.get_float_list("lr_drops"), p.get_float("lr_drop_factor"),
+                p.get_float("warmup_epochs"), c.epochs};
+  c.regularizer = p.get_string("regularizer");
+  c.reg_lambda = p.get_float("reg_lambda");
+  c.elle_a_decay = p.get_float("elle_a_decay");
+  c.elle_a_sensitivity = p.get_float("elle_a_sensitivity");
+  c.eval_pgd_steps = p.get_int("eval_pgd_steps");
+  return c;
 }
 
 void AdversarialTraining::run(const RunContext& ctx, MetricSink& sink) const {
-  const auto& p = ctx.params;
-  const int64_t n = p.get_int("n"), n_eval = std::min(p.get_int("n_eval"), n), epochs = p.get_int("epochs");
-  const int64_t batch = p.get_int("batch_size");
-  const Ball ball{p.get_string("norm") == "linf", p.get_float("epsilon")};
-  const auto& training = p.get_string("training");
-  const auto& regularizer = p.get_string("regularizer");
-  const double lambda = p.get_float("reg_lambda");
+  const auto config = AdversarialTrainingConfig::from(ctx.params);
+  const int64_t n = config.n, n_eval = std::min(config.n_eval, n), epochs = config.epochs, batch = config.batch_size;
+  const Ball ball{config.linf, config.epsilon};
+  const auto& training = config.training;
+  const auto& regularizer = config.regularizer;
+  const double lambda = config.reg_lambda;
 
   auto gen = at::make_generator<at::CPUGeneratorImpl>(ctx.seed);
-  const auto data = load_images(p, gen);
+  const auto data = load_images(config, gen);
   const auto device = torch::Device(ctx.device);
   auto X = data.X.to(device), y = data.y.to(device);
   auto X_eval_train = X.slice(0, 0, n_eval), y_eval_train = y.slice(0, 0, n_eval);
   auto X_eval_test = data.X_test.to(device), y_eval_test = data.y_test.to(device);
 
-  auto model = make_model(p, data);
+  auto model = image_classifier(
+      {config.model, data.X.size(1), data.X.size(2), config.width, config.hidden, data.mean, data.stddev});
   model->to(device);
-  OptimizerConfig optimizer{p.get_string("optimizer"), p.get_float("lr")};
-  optimizer.momentum = p.get_float("momentum");
-  optimizer.weight_decay = p.get_float("weight_decay");
-  auto opt = make_optimizer(model->parameters(), optimizer);
+  auto opt = make_optimizer(model->parameters(), config.optimizer);
 
   // Accuracy and mean loss of clean, FGSM and PGD inputs, in chunks.
   auto evaluate = [&](const torch::Tensor& X_all, const torch::Tensor& y_all, const std::string& prefix,
@@ -228,7 +165,7 @@ void AdversarialTraining::run(const RunContext& ctx, MetricSink& sink) const {
     for (int64_t start = 0; start < X_all.size(0); start += 500) {
       auto x = X_all.slice(0, start, start + 500), labels = y_all.slice(0, start, start + 500);
       torch::Tensor inputs[3] = {x, attack(model, x, labels, ball, 1, ball.eps, false, gen),
-                                 attack(model, x, labels, ball, p.get_int("eval_pgd_steps"), ball.eps / 4, true, gen)};
+                                 attack(model, x, labels, ball, config.eval_pgd_steps, ball.eps / 4, true, gen)};
       torch::NoGradGuard no_grad;
       for (int k = 0; k < 3; ++k) {
         auto out = model->forward(inputs[k]);
@@ -245,7 +182,7 @@ void AdversarialTraining::run(const RunContext& ctx, MetricSink& sink) const {
       row.push_back({prefix + "_" + kinds[k] + "_loss", loss[k] / count});
     }
   };
-  ElleAdaptiveWeight elle_a(lambda, p.get_float("elle_a_decay"), p.get_float("elle_a_sensitivity"));
+  ElleAdaptiveWeight elle_a(lambda, config.elle_a_decay, config.elle_a_sensitivity);
   auto log = [&](int64_t epoch, double lr) {
     Metrics row{{"lr", lr}};
     if (regularizer == "elle_a") row.push_back({"elle_a_lambda", elle_a.value()});
@@ -255,39 +192,24 @@ void AdversarialTraining::run(const RunContext& ctx, MetricSink& sink) const {
   };
 
   const int64_t batches = (n + batch - 1) / batch;
-  log(0, learning_rate(p, 0));
+  log(0, config.schedule.at(0));
   double lr = 0;
   for (int64_t epoch = 1; epoch <= epochs && !ctx.stop; ++epoch) {
     auto order = torch::randperm(n, gen, torch::kInt64).to(device);
     for (int64_t b = 0; b < batches && !ctx.stop; ++b) {
       auto idx = order.slice(0, b * batch, std::min(n, (b + 1) * batch));
       auto x = X.index_select(0, idx), labels = y.index_select(0, idx);
-      lr = learning_rate(p, static_cast<double>(epoch - 1) + static_cast<double>(b + 1) / static_cast<double>(batches));
+      lr = config.schedule.at(static_cast<double>(epoch - 1) + static_cast<double>(b + 1) / static_cast<double>(batches));
       for (auto& group : opt->param_groups()) group.options().set_lr(lr);
       model->train();
       auto inputs = x;
-      if (training == "fgsm") inputs = attack(model, x, labels, ball, 1, p.get_float("fgsm_alpha"), true, gen);
+      if (training == "fgsm") inputs = attack(model, x, labels, ball, 1, config.fgsm_alpha, true, gen);
       if (training == "pgd")
-        inputs = attack(model, x, labels, ball, p.get_int("pgd_steps"), p.get_float("pgd_step_size"), true, gen);
+        inputs = attack(model, x, labels, ball, config.pgd_steps, config.pgd_step_size, true, gen);
       auto loss = torch::nn::functional::cross_entropy(model->forward(inputs), labels);
-      if (regularizer == "gradalign" && lambda > 0) {
-        // As in the authors' code, only the gradient at the random point is differentiated:
-        // one double backward instead of two.
-        auto g1 = input_gradient(model, x, labels).flatten(1);
-        auto x2 = (x + ball.random(x, gen)).clamp(0, 1).detach().requires_grad_(true);
-        auto g2 = input_gradient(model, x2, labels, true).flatten(1);
-        loss = loss + lambda * (1 - torch::cosine_similarity(g1, g2, 1, 1e-12)).mean();
-      }
+      if (regularizer == "gradalign" && lambda > 0) loss = loss + lambda * gradalign_penalty(model, x, labels, ball, gen);
       if ((regularizer == "elle" && lambda > 0) || regularizer == "elle_a") {
-        auto none = torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone);
-        auto xa = (x + ball.random(x, gen)).clamp(0, 1), xb = (x + ball.random(x, gen)).clamp(0, 1);
-        auto a = torch::rand({x.size(0), 1, 1, 1}, gen, x.options());
-        auto xc = (1 - a) * xa + a * xb;
-        auto w = a.view({-1});
-        auto la = torch::nn::functional::cross_entropy(model->forward(xa), labels, none);
-        auto lb = torch::nn::functional::cross_entropy(model->forward(xb), labels, none);
-        auto lc = torch::nn::functional::cross_entropy(model->forward(xc), labels, none);
-        auto error = (lc - (1 - w) * la - w * lb).square().mean();
+        auto error = elle_error(model, x, labels, ball, gen);
         const double weight = regularizer == "elle" ? lambda : elle_a.value();
         if (weight > 0) loss = loss + weight * error;
         if (regularizer == "elle_a") elle_a.observe(error.item<double>());

@@ -9,7 +9,8 @@
 // Models: cnn (Wong et al.'s MNIST net: conv 16 4x4 stride 2, conv 32 4x4
 // stride 2, fc 100, fc 10; `width` sets the 16), cnn_bn (the same with
 // BatchNorm after each conv), mlp (pixels-hidden-hidden-10), preact_resnet18
-// (Rice et al.'s CIFAR-10 network, tasks/preact_resnet.h).
+// (Rice et al.'s CIFAR-10 network): tasks/models/image_classifiers.h.
+// The attacks and regularisers are in tasks/attacks.h.
 // Training, per minibatch: clean; fgsm (random start in the epsilon-ball, one
 // signed-gradient step of `fgsm_alpha`, projected); pgd (random start,
 // `pgd_steps` steps of `pgd_step_size`, projected); the l-inf or l2 ball of
@@ -22,7 +23,7 @@
 // through the second gradient only (as the authors' code does); elle, lambda
 // (l(x_c) - (1 - a) l(x_a) - a l(x_b))^2, x_a, x_b uniform in the ball, a ~
 // U[0, 1], x_c = (1 - a) x_a + a x_b (the loss's local linearity); elle_a, the
-// same under ELLE-A's adaptive weight (ElleAdaptiveWeight below, its lambda the
+// same under ELLE-A's adaptive weight (ElleAdaptiveWeight in tasks/attacks.h, its lambda the
 // largest), logged as elle_a_lambda.
 //
 // Metrics every log_every epochs (and the last), on fixed subsets of `n_eval`
@@ -33,8 +34,36 @@
 #pragma once
 
 #include "tasks/task.h"
+#include "tasks/training.h"
 
 namespace genbench {
+
+// The learning rate at a (fractional) epoch: constant, piecewise (x drop_factor
+// at each epoch of `drops`) or cyclic (up to peak at mid-training, down to 0),
+// times the linear warm-up over `warmup_epochs`.
+struct LearningRateSchedule {
+  std::string kind = "constant";
+  double peak = 0;
+  std::vector<double> drops;
+  double drop_factor = 0.1, warmup_epochs = 0;
+  int64_t epochs = 1;
+  double at(double epoch) const;
+};
+
+// The task's parameters, read once.
+struct AdversarialTrainingConfig {
+  std::string dataset, data_dir, cifar10_dir, model, training, regularizer;
+  int64_t n = 0, n_eval = 0;  // the test subset; the training one is min(n_eval, n)
+  int64_t width = 0, hidden = 0;
+  bool linf = true;
+  double epsilon = 0, fgsm_alpha = 0, pgd_step_size = 0;
+  int64_t pgd_steps = 0, eval_pgd_steps = 0;
+  OptimizerConfig optimizer;
+  int64_t batch_size = 0, epochs = 0;
+  LearningRateSchedule schedule;
+  double reg_lambda = 0, elle_a_decay = 0, elle_a_sensitivity = 0;
+  static AdversarialTrainingConfig from(const Params& params);
+};
 
 class AdversarialTraining : public Task {
  public:
@@ -45,26 +74,6 @@ class AdversarialTraining : public Task {
   std::vector<ParamSpec> params() const override;
   std::string check(const Params& params) const override;
   void run(const RunContext& ctx, MetricSink& sink) const override;
-};
-
-// ELLE-A's weight (Abad Rocamora et al. 2024, as in the authors' code): 0 at
-// first; after a minibatch whose linearity error is more than `sensitivity`
-// standard deviations above the mean of all earlier ones (from the fourth on),
-// the full lambda; otherwise the weight shrinks by `decay` per minibatch.
-class ElleAdaptiveWeight {
- public:
-  ElleAdaptiveWeight(double lambda, double decay, double sensitivity)
-      : lambda_(lambda), decay_(decay), sensitivity_(sensitivity) {}
-
-  // The weight for the next minibatch's loss.
-  double value() const { return weight_; }
-  // This minibatch's error: updates the weight, then the history.
-  void observe(double error);
-
- private:
-  double lambda_, decay_, sensitivity_;
-  double weight_ = 0, mean_ = 0, squares_ = 0;
-  int64_t count_ = 0;
 };
 
 }  // namespace genbench

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "tasks/fashion_mnist.h"
+#include "tasks/models/relu_mlp.h"
 #include "tasks/training.h"
 
 namespace genbench {
@@ -30,37 +31,11 @@ std::vector<ParamSpec> MlpClassifier::params() const {
 
 namespace {
 
-struct MlpImpl : torch::nn::Module {
-  std::vector<torch::nn::Linear> hidden;
-  torch::nn::Linear out{nullptr};
-  MlpImpl(int64_t in, int64_t width, int64_t layers) {
-    for (int64_t i = 0; i < layers; ++i)
-      hidden.push_back(register_module("hidden" + std::to_string(i), torch::nn::Linear(i ? width : in, width)));
-    out = register_module("out", torch::nn::Linear(width, 10));
-  }
-  torch::Tensor forward(torch::Tensor x) {
-    for (auto& h : hidden) x = torch::relu(h->forward(x));
-    return out->forward(x);
-  }
-  // PyTorch's default bound, 1/sqrt(fan_in), but drawn from the run's generator.
-  void init(at::Generator& gen) {
-    torch::NoGradGuard no_grad;
-    for (auto& p : named_parameters()) {
-      auto fan_in = p.key().find("weight") != std::string::npos ? p.value().size(1) : 0;
-      if (!fan_in)  // a bias: the fan-in of its layer's weight
-        fan_in = named_parameters()[p.key().substr(0, p.key().rfind('.')) + ".weight"].size(1);
-      double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
-      p.value().copy_(torch::rand(p.value().sizes(), gen, torch::kFloat32) * (2 * bound) - bound);
-    }
-  }
-};
-TORCH_MODULE(Mlp);
-
 struct Eval {
   double loss, error;
 };
 
-Eval evaluate(Mlp& net, const torch::Tensor& X, const torch::Tensor& y) {
+Eval evaluate(ReluMlp& net, const torch::Tensor& X, const torch::Tensor& y) {
   torch::NoGradGuard no_grad;
   auto logits = net->forward(X);
   return {torch::nn::functional::cross_entropy(logits, y).item<double>(),
@@ -80,7 +55,7 @@ void MlpClassifier::run(const RunContext& ctx, MetricSink& sink) const {
   const auto device = torch::Device(ctx.device);
   auto X = split.X.to(torch::kFloat32).to(device), X_test = split.X_test.to(torch::kFloat32).to(device);
   auto y = split.y.to(device), y_clean = split.y_clean.to(device), y_test = split.y_test.to(device);
-  Mlp net(X.size(1), p.get_int("k"), p.get_int("layers"));
+  ReluMlp net(X.size(1), p.get_int("k"), p.get_int("layers"));
   net->init(gen);
   net->to(device);
   int64_t parameters = 0;

@@ -4,15 +4,8 @@
 // Data: all pairs (a, b) in [0, p)^2 (b != 0 for division) labelled by the
 // operation mod p; `train_fraction` of them, drawn by seed, train; the rest
 // is the test set.
-// Models:
-//   mlp          one-hot a and one-hot b concatenated (2p inputs), `depth`
-//                hidden layers of `width` (relu or quadratic), p outputs. The
-//                first layer is computed as a lookup of its two weight columns,
-//                which is the one-hot product exactly, without the 2p-wide matmul.
-//   transformer  decoder-only over the tokens `a ∘ b =` (vocabulary p + 2,
-//                learned positions), `layers` pre-norm blocks (optional
-//                LayerNorm) of causal attention with `heads` heads and a ReLU
-//                MLP of `mlp_width`; the answer is read at the `=` position.
+// Models: mlp (one-hot a and b, `depth` x `width`) or transformer (decoder-only
+// over `a ∘ b =`), both in tasks/models/modular_nets.h.
 // Every weight starts at U(-1/sqrt(fan_in), 1/sqrt(fan_in)) x init_scale
 // (embeddings: N(0, 1) x init_scale), drawn from the run's generator.
 // Training: full batch or minibatches reshuffled per epoch; AdamW or SGD with
@@ -20,7 +13,7 @@
 // one-hot targets; float32 or float64. Gradient transforms, in this order:
 // Grokfast (EMA or moving average of past gradients, amplified by lambda and
 // added), then ⊥Grad (the component along the weights removed per tensor and
-// the norm restored), so a ⊥ update stays orthogonal to the weights.
+// the norm restored; both in tasks/gradient_filters.h), so a ⊥ update stays orthogonal to the weights.
 //
 // Metrics every log_every epochs: train/test loss and accuracy, the total
 // weight norm, and softmax_collapse: the fraction of training samples whose
@@ -30,6 +23,7 @@
 #pragma once
 
 #include "tasks/task.h"
+#include "tasks/training.h"
 
 namespace genbench {
 
@@ -39,6 +33,26 @@ struct ModularTable {
   std::vector<int64_t> a, b, y;
 };
 ModularTable modular_table(int64_t p, const std::string& op);
+
+// The task's parameters, read once. The prime is `modulus` here: `p` is only
+// the parameter's name (and, in tasks, the usual name of the Params).
+struct ModularArithmeticConfig {
+  int64_t modulus = 0;
+  std::string op, model, loss, grokfast;
+  double train_fraction = 0, init_scale = 1;
+  int64_t depth = 0, width = 0;              // mlp
+  bool quadratic = false, bias = false;      // mlp
+  int64_t layers = 0, d_model = 0, heads = 0, mlp_width = 0;  // transformer
+  bool layernorm = true;                     // transformer
+  OptimizerConfig optimizer;
+  int64_t warmup_steps = 0, epochs = 0, batch_size = 0;
+  bool float64 = true;
+  double grokfast_alpha = 0, grokfast_lambda = 0;
+  int64_t grokfast_window = 0;
+  bool orthogonal_grad = false;
+  double stop_test_accuracy = 0;
+  static ModularArithmeticConfig from(const Params& params);
+};
 
 class ModularArithmetic : public Task {
  public:

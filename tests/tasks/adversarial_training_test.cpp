@@ -2,6 +2,7 @@
 // size: a function of its seed, attacks that hurt, schedules that do what
 // they say, and a clear refusal of a regulariser outside its ball.
 #include "tasks/adversarial_training.h"
+#include "tasks/attacks.h"
 
 #include <catch2/catch.hpp>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "tasks/preact_resnet.h"
+#include "tasks/models/preact_resnet.h"
 
 namespace genbench {
 
