@@ -73,7 +73,7 @@ double harness_run(uint64_t seed, size_t& bytes) {
   EncodingSink sink([&](const std::string& b) { bytes += b.size(); });
   auto outcome = run_task(task, ctx, sink);
   sink.finish(outcome, "cpu");
-  if (outcome.status != "ok") std::fprintf(stderr, "harness run %s: %s\n", outcome.status.c_str(), outcome.error.c_str());
+  if (outcome.status != RunStatus::Ok) std::fprintf(stderr, "harness run %s: %s\n", to_string(outcome.status).c_str(), outcome.error.c_str());
   return outcome.wall_s;
 }
 

@@ -207,13 +207,13 @@ CompareResult compare_results(const ResultsFile& baseline, const ResultsFile& ca
       continue;
     }
     ++out.matched_runs;
-    if (b->status == "failed" && a.status != "failed") {
+    if (b->status == RunStatus::Failed && a.status != RunStatus::Failed) {
       out.problems.push_back("run " + describe_run(*b) + " failed in the candidate: " + b->error);
       continue;
     }
     if (a.status != b->status) {
       out.comparisons.push_back({a.point + " seed " + std::to_string(a.seed), "status", NAN, NAN,
-                                 a.status + " -> " + b->status + (b->error.empty() ? "" : ": " + b->error), false});
+                                 to_string(a.status) + " -> " + to_string(b->status) + (b->error.empty() ? "" : ": " + b->error), false});
       continue;
     }
     if (!groups.count(a.point)) order.push_back(a.point);

@@ -42,7 +42,7 @@ std::unique_ptr<ResultsWriter> create_file(const Invocation& inv, const Invocati
   attrs["threads_per_run"] = inv.suite.threads;
   attrs["jobs"] = static_cast<int64_t>(jobs);
   attrs["runs_planned"] = static_cast<int64_t>(inv.runs.size());
-  attrs["status"] = std::string("running");
+  attrs["status"] = to_string(FileStatus::Running);
   std::vector<PlannedRun> plan;
   for (const auto& r : inv.runs) plan.push_back({r.id, r.point, r.seed});
   return std::make_unique<ResultsWriter>(path, attrs, plan);
@@ -55,7 +55,7 @@ std::unique_ptr<ResultsWriter> reopen_file(const Invocation& inv, const Invocati
   auto count = it != inv.stored.end() && std::holds_alternative<int64_t>(it->second) ? std::get<int64_t>(it->second) : 0;
   writer->set_root_attrs({{"resume_count", count + 1},
                           {"resume_command_lines", attr_string(inv.stored, "resume_command_lines") + o.command_line + "\n"},
-                          {"status", std::string("running")}});
+                          {"status", to_string(FileStatus::Running)}});
   return writer;
 }
 
@@ -144,7 +144,7 @@ InvocationOutcome run_invocation(const Invocation& inv, const InvocationOptions&
     auto so_far = read_results(outcome.out_path);
     writer->set_root_summaries(detector->analyse_suite(so_far));
   }
-  writer->set_root_attrs({{"end_time", utc_now()}, {"status", std::string(outcome.complete ? "complete" : "interrupted")}});
+  writer->set_root_attrs({{"end_time", utc_now()}, {"status", to_string(outcome.complete ? FileStatus::Complete : FileStatus::Interrupted)}});
   writer->commit();
   return outcome;
 }

@@ -46,15 +46,15 @@ void Progress::started(const RunSpec&) {
 
 void Progress::finished(const RunRecord& run) {
   --running_;
-  if (run.status == "ok") ++ok_;
-  else if (run.status == "diverged") ++diverged_;
+  if (run.status == RunStatus::Ok) ++ok_;
+  else if (run.status == RunStatus::Diverged) ++diverged_;
   else ++failed_;
-  bool bad = run.status != "ok";
+  bool bad = run.status != RunStatus::Ok;
   if (!tty_ || bad) {
     if (tty_) std::fprintf(out_, "\r\033[K");
     // Epoch-based tasks log well under a step a second: two significant digits, not "0".
     std::fprintf(out_, "[%zu/%zu] %-8s %s  %s seed=%llu  %.2f s  %.*f steps/s%s%s\n", ok_ + failed_ + diverged_,
-                 total_, run.status.c_str(), run.id.c_str(), run.point.c_str(),
+                 total_, to_string(run.status).c_str(), run.id.c_str(), run.point.c_str(),
                  static_cast<unsigned long long>(run.seed), run.wall_time_s, run.steps_per_s < 10 ? 2 : 0,
                  run.steps_per_s, bad ? "\n    " : "",
                  bad ? run.error.c_str() : "");

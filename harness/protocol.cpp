@@ -66,10 +66,10 @@ void Encoder::summary(const std::string& key, double value) {
   frame(Message::Summary, p);
 }
 
-void Encoder::end(const std::string& status, const std::string& error, int64_t last_good_step, double wall_s,
+void Encoder::end(RunStatus status, const std::string& error, int64_t last_good_step, double wall_s,
                   const std::string& device) {
   std::string p;
-  put_str(p, status);
+  put_str(p, to_string(status));
   put_str(p, error);
   put_i64(p, last_good_step);
   put_f64(p, wall_s);
@@ -104,7 +104,10 @@ bool Decoder::next(Message& out) {
       break;
     case Message::End:
       out.type = Message::End;
-      out.status = r.str();
+      if (auto status = parse_run_status(r.str()))
+        out.status = *status;
+      else
+        throw std::runtime_error("worker ended a run with an unknown status");
       out.error = r.str();
       out.last_good_step = r.i64();
       out.value = r.f64();

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "harness/sweep.h"
+#include "results/status.h"
 #include "tasks/task.h"
 
 namespace genbench {
@@ -21,7 +22,7 @@ struct Message {
   Metrics metrics;      // Log
   std::string key;      // Summary
   double value = 0;     // Summary; End: the task's wall time in seconds
-  std::string status;   // End: "ok", "failed", "diverged", "interrupted"
+  RunStatus status = RunStatus::Ok;  // End: Ok, Failed, Diverged or Interrupted
   std::string error;    // End
   int64_t last_good_step = -1;  // End
   std::string device;   // End: where the run ran, e.g. "cpu" or "cuda:0 (NVIDIA H200)"
@@ -31,7 +32,7 @@ class Encoder {
  public:
   void log(int64_t step, const Metrics& metrics);
   void summary(const std::string& key, double value);
-  void end(const std::string& status, const std::string& error, int64_t last_good_step, double wall_s,
+  void end(RunStatus status, const std::string& error, int64_t last_good_step, double wall_s,
            const std::string& device);
   const std::string& bytes() const { return buf_; }
   void clear() { buf_.clear(); }

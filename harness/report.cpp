@@ -96,7 +96,7 @@ std::vector<Plot> sweep_plots(const ResultsFile& file, const Detector& detector)
     std::map<std::string, std::map<double, double>> theory;
     for (const auto& r : file.runs) {
       auto x = axis_value(r, spec.x), y = axis_value(r, spec.y);
-      if (!x || !y || r.status != "ok") continue;
+      if (!x || !y || r.status != RunStatus::Ok) continue;
       std::string group;
       for (const auto& g : spec.group_by)
         if (r.params.has(g)) group += (group.empty() ? "" : " ") + g + "=" + format_value(r.params.get(g));
@@ -199,7 +199,7 @@ std::string runs_csv(const std::vector<SuiteReport>& reports) {
   for (const auto& rep : reports)
     for (const auto& r : rep.file->runs) {
       out += csv_field(rep.file->path) + "," + csv_field(rep.file->root_string("suite")) + "," + r.id + "," +
-             csv_field(r.point) + "," + std::to_string(r.seed) + "," + r.status + "," + csv_field(r.error) + "," +
+             csv_field(r.point) + "," + std::to_string(r.seed) + "," + to_string(r.status) + "," + csv_field(r.error) + "," +
              num(r.wall_time_s) + "," + num(r.steps_per_s);
       for (const auto& k : keys) {
         auto it = r.summaries.find(k);
@@ -294,7 +294,7 @@ std::string html_report(const std::vector<SuiteReport>& reports, const std::vect
     h += "<th class=\"l\">error</th></tr>\n";
     for (const auto& r : f.runs) {
       h += "<tr><td class=\"l\">" + r.id + "</td><td class=\"l\">" + escape_xml(r.point) + "</td><td>" +
-           std::to_string(r.seed) + "</td><td class=\"l\">" + escape_xml(r.status) + "</td><td>" + num(r.wall_time_s) +
+           std::to_string(r.seed) + "</td><td class=\"l\">" + escape_xml(to_string(r.status)) + "</td><td>" + num(r.wall_time_s) +
            "</td><td>" + num(r.steps_per_s) + "</td>";
       for (const auto& k : rep.headline) {
         auto it = r.summaries.find(k);

@@ -25,7 +25,7 @@ std::vector<PointGroup> group_by_point(const ResultsFile& file) {
     if (fresh) groups.push_back({r.point, {}, 0});
     auto& g = groups[it->second];
     g.runs.push_back(&r);
-    g.ok += r.status == "ok";
+    g.ok += r.status == RunStatus::Ok;
   }
   return groups;
 }
@@ -96,8 +96,8 @@ std::string results_table(const ResultsFile& file, const Detector* detector) {
   std::string out = "\n" + format_columns(rows, 9);
   if (!keys.empty()) out += "(medians over seeds; '-': not reached; (n/m): reached in n of m runs)\n";
   for (const auto& r : file.runs)
-    if (r.status != "ok")
-      out += r.point + " seed " + std::to_string(r.seed) + " " + r.status + ": " + r.error + "\n";
+    if (r.status != RunStatus::Ok)
+      out += r.point + " seed " + std::to_string(r.seed) + " " + to_string(r.status) + ": " + r.error + "\n";
   if (auto missing = file.missing(); !missing.empty())
     out += std::to_string(missing.size()) + " planned runs are not in the file (interrupted?)\n";
   return out;

@@ -217,7 +217,7 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, 
   // A run ended (End message, or its worker died): report it and free the worker.
   auto finish = [&](Worker& w) {
     auto& r = w.record;
-    if (r.status == "interrupted") {
+    if (r.status == RunStatus::Interrupted) {
       progress.interrupted(*w.run);
     } else {
       r.steps_per_s = r.wall_time_s > 0 && !r.steps.empty() ? r.steps.back() / r.wall_time_s : 0;
@@ -284,7 +284,7 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, 
       close_fd(w.in_fd);
       if (w.run) {  // it died in the middle of a run
         auto& r = w.record;
-        r.status = stopping ? "interrupted" : "failed";
+        r.status = stopping ? RunStatus::Interrupted : RunStatus::Failed;
         r.last_good_step = r.steps.empty() ? -1 : r.steps.back();  // rows that arrived were checked
         r.error = w.protocol_error.empty() ? describe_exit(status) : "bad output from worker: " + w.protocol_error;
         auto tail = w.err_tail;

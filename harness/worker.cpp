@@ -64,15 +64,15 @@ RunOutcome run_task(const Task& task, const RunContext& ctx, MetricSink& sink) {
   auto t0 = std::chrono::steady_clock::now();
   try {
     task.run(ctx, sink);
-    if (ctx.stop) out.status = "interrupted";
+    if (ctx.stop) out.status = RunStatus::Interrupted;
   } catch (const DivergedError& e) {
-    out.status = "diverged";
+    out.status = RunStatus::Diverged;
     out.error = e.what();
   } catch (const c10::Error& e) {
-    out.status = "failed";
+    out.status = RunStatus::Failed;
     out.error = e.what_without_backtrace();
   } catch (const std::exception& e) {
-    out.status = "failed";
+    out.status = RunStatus::Failed;
     out.error = e.what();
   }
   out.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -148,7 +148,7 @@ int worker_main() {
       RunContext ctx{spec.run.params, spec.run.seed, device, spec.run.log_every, g_stop};
       outcome = run_task(*find_task(spec.run.task), ctx, sink);
     } catch (const std::exception& e) {
-      outcome.status = "failed";
+      outcome.status = RunStatus::Failed;
       outcome.error = e.what();
     }
     sink.finish(outcome, device);

@@ -12,7 +12,7 @@
 namespace genbench {
 
 struct RunOutcome {
-  std::string status = "ok";  // "ok", "failed", "diverged", "interrupted"
+  RunStatus status = RunStatus::Ok;  // Ok, Failed, Diverged or Interrupted
   std::string error;
   int64_t last_good_step = -1;
   double wall_s = 0;

@@ -253,7 +253,7 @@ static void write_run(H5::H5File& file, const std::string& where, const RunRecor
   write_attr(g, "task", run.task);
   write_attr(g, "seed", static_cast<int64_t>(run.seed));
   write_attr(g, "point", run.point);
-  write_attr(g, "status", run.status);
+  write_attr(g, "status", to_string(run.status));
   write_attr(g, "error", run.error);
   write_attr(g, "last_good_step", run.last_good_step);
   write_attr(g, "wall_time_s", run.wall_time_s);
@@ -295,7 +295,7 @@ void ResultsWriter::set_partial(const std::vector<const RunRecord*>& runs) {
     impl_->file->createGroup("/partial");
     for (const auto* run : runs) {
       RunRecord copy = *run;
-      copy.status = "running";
+      copy.status = RunStatus::Running;
       write_run(*impl_->file, "/partial/" + run->id, copy, path_);
     }
   });
@@ -387,7 +387,10 @@ static std::vector<RunRecord> read_run_groups(const H5::H5File& file, const std:
       r.task = str_attr(attrs, "task");
       r.seed = static_cast<uint64_t>(int_attr(attrs, "seed", 0));
       r.point = str_attr(attrs, "point");
-      r.status = str_attr(attrs, "status");
+      const auto status = str_attr(attrs, "status");
+      auto parsed = parse_run_status(status);
+      if (!parsed) throw H5::AttributeIException("status", "status '" + status + "' is not a run status (ok, failed, diverged, running)");
+      r.status = *parsed;
       r.error = str_attr(attrs, "error");
       r.last_good_step = int_attr(attrs, "last_good_step", -1);
       r.wall_time_s = float_attr(attrs, "wall_time_s");

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "core/params.h"
+#include "results/status.h"
 
 namespace genbench {
 
@@ -41,7 +42,7 @@ struct RunRecord {
   std::string task;
   uint64_t seed = 0;
   std::string point;
-  std::string status;  // "ok", "failed", "diverged"
+  RunStatus status = RunStatus::Ok;  // stored runs: Ok, Failed or Diverged; Running under /partial
   std::string error;   // empty when ok
   int64_t last_good_step = -1;
   double wall_time_s = 0;
@@ -73,7 +74,7 @@ class ResultsWriter {
   ResultsWriter& operator=(const ResultsWriter&) = delete;
 
   void add_run(const RunRecord& run);  // then commit() to make it durable
-  // Replaces /partial with these runs in progress (status "running").
+  // Replaces /partial with these runs in progress (status Running).
   void set_partial(const std::vector<const RunRecord*>& runs);
   void set_root_attrs(const AttrMap& attrs);
   void set_root_summaries(const std::map<std::string, double>& summaries);
@@ -94,7 +95,7 @@ struct ResultsFile {
   AttrMap root;                   // provenance
   std::vector<PlannedRun> plan;   // every run the invocation meant to do
   std::vector<RunRecord> runs;    // finished runs, by plan index
-  std::vector<RunRecord> partial; // runs in progress at the last commit (status "running")
+  std::vector<RunRecord> partial; // runs in progress at the last commit (status Running)
   std::map<std::string, double> summaries;  // suite-level summaries
 
   const RunRecord* find(const std::string& id) const;

@@ -32,7 +32,7 @@ class BenignOverfittingDetector : public Detector {
   std::map<std::string, double> analyse_suite(const ResultsFile& file) const override {
     std::map<double, std::pair<double, size_t>> by_eps;  // spiked, min-norm: eps -> (sum, draws)
     for (const auto& r : file.runs) {
-      if (r.task != "linear_regression" || r.status != "ok" || r.params.get_string("spectrum") != "spiked" ||
+      if (r.task != "linear_regression" || r.status != RunStatus::Ok || r.params.get_string("spectrum") != "spiked" ||
           r.params.get_float("ridge") != 0)
         continue;
       if (const auto* v = r.metric("excess_risk"))
@@ -108,7 +108,7 @@ class BenignOverfittingKernelDetector : public Detector {
     std::map<std::string, std::map<int64_t, std::map<double, std::pair<double, size_t>>>> curves;
     for (const auto& r : file.runs) {
       const auto* v = r.metric("test_mse");
-      if (r.task != "interpolation_kernel" || r.status != "ok" || !v) continue;
+      if (r.task != "interpolation_kernel" || r.status != RunStatus::Ok || !v) continue;
       auto& acc = curves[curve_name(r)][r.params.get_int("n")][r.summary_or("noise_variance", 0)];
       for (double x : *v) acc.first += x, ++acc.second;
     }

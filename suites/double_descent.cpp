@@ -71,7 +71,7 @@ class DoubleDescentDetector : public Detector {
   static std::map<std::string, double> mlp_summaries(const ResultsFile& file) {
     std::map<int64_t, std::pair<std::vector<double>, std::vector<double>>> by_k;  // k -> (test, train)
     for (const auto& r : file.runs) {
-      if (r.task != "mlp_classifier" || r.status != "ok") continue;
+      if (r.task != "mlp_classifier" || r.status != RunStatus::Ok) continue;
       auto test = final_value(r, "test_error"), train = final_value(r, "train_error");
       if (!test || !train) continue;
       auto& slot = by_k[r.params.get_int("k")];
@@ -126,7 +126,7 @@ class DoubleDescentDetector : public Detector {
   static std::map<std::string, double> random_features_summaries(const ResultsFile& file) {
     std::map<double, std::vector<double>> by_ratio;
     for (const auto& r : file.runs) {
-      if (r.task != "random_features" || r.status != "ok" || r.params.get_float("label_noise") != 0 ||
+      if (r.task != "random_features" || r.status != RunStatus::Ok || r.params.get_float("label_noise") != 0 ||
           r.params.get_float("ridge") != 0)
         continue;
       const auto* e = r.metric("test_error");
@@ -157,7 +157,7 @@ class DoubleDescentDetector : public Detector {
     std::map<double, GammaPoint> by_gamma;
     double r2 = NAN, sigma2 = NAN;
     for (const auto& r : file.runs) {
-      if (r.task != "linear_regression" || r.status != "ok" || r.params.get_float("ridge") != 0) continue;
+      if (r.task != "linear_regression" || r.status != RunStatus::Ok || r.params.get_float("ridge") != 0) continue;
       const auto* v = r.metric("excess_risk");
       auto g = r.summaries.find("gamma");
       if (!v || g == r.summaries.end()) continue;

@@ -52,12 +52,12 @@ class GrokkingDetector : public Detector {
   std::map<std::string, double> analyse_suite(const ResultsFile& file) const override {
     std::vector<double> speedups;
     for (const auto& filtered : file.runs) {
-      if (filtered.status != "ok" || !filtered.params.has("grokfast") ||
+      if (filtered.status != RunStatus::Ok || !filtered.params.has("grokfast") ||
           filtered.params.get_string("grokfast") == "none")
         continue;
       auto fast = first_step_at_least(filtered, "test_accuracy", kGeneralized);
       for (const auto& plain : file.runs) {
-        if (plain.status != "ok" || plain.params.get_string("grokfast") != "none" || !are_twins(filtered, plain, kTreatment))
+        if (plain.status != RunStatus::Ok || plain.params.get_string("grokfast") != "none" || !are_twins(filtered, plain, kTreatment))
           continue;
         auto slow = first_step_at_least(plain, "test_accuracy", kGeneralized);
         if (fast && slow && *fast > 0) speedups.push_back(static_cast<double>(*slow) / static_cast<double>(*fast));

@@ -134,10 +134,10 @@ class RobustOverfittingDetector : public Detector {
     std::map<std::string, double> out;
     for (const auto& run : file.runs) {
       const auto regularizer = param_or(run, "regularizer", "none");
-      if (run.status != "ok" || regularizer == "none") continue;
+      if (run.status != RunStatus::Ok || regularizer == "none") continue;
       auto mine = late_mean(run, "test_pgd_accuracy");
       for (const auto& twin : file.runs) {
-        if (twin.status != "ok" || param_or(twin, "training", "") != "pgd" ||
+        if (twin.status != RunStatus::Ok || param_or(twin, "training", "") != "pgd" ||
             param_or(twin, "regularizer", "none") != "none" || !are_twins(run, twin, kTreatment))
           continue;
         auto theirs = late_mean(twin, "test_pgd_accuracy");

@@ -101,7 +101,7 @@ TEST_CASE("bench-compare: what moved is a regression, exit 1", "[compare]") {
   SECTION("a run that now diverges") {
     auto cand = perturbed(dir, [](ResultsFile& f) {
       auto& r = run_of(f, "exact", 1);
-      r.status = "diverged";
+      r.status = RunStatus::Diverged;
       r.error = "metric 'rel_error' is nan at step 40";
     });
     auto r = test::bench_compare({baseline_path(), cand});
@@ -160,7 +160,7 @@ TEST_CASE("bench-compare: an incomplete or broken candidate cannot be compared, 
   SECTION("a run that failed: a broken harness is not a regression") {
     auto cand = perturbed(dir, [](ResultsFile& f) {
       auto& r = run_of(f, "over", 2);
-      r.status = "failed";
+      r.status = RunStatus::Failed;
       r.error = "worker killed by signal 11 (Segmentation fault)";
     });
     auto r = test::bench_compare({baseline_path(), cand});

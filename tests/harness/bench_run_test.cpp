@@ -147,27 +147,27 @@ TEST_CASE("a failing, diverging or crashing run ends itself, not the sweep", "[c
   CHECK(f.root_string("status") == "complete");
 
   const auto& fails = f.runs[0];
-  CHECK(fails.status == "failed");
+  CHECK(fails.status == RunStatus::Failed);
   CHECK(fails.error == "selftest: failing at step 20 as asked");
   CHECK(fails.last_good_step == 15);
   CHECK(fails.steps == std::vector<int64_t>{0, 5, 10, 15});
 
   const auto& diverges = f.runs[1];
-  CHECK(diverges.status == "diverged");
+  CHECK(diverges.status == RunStatus::Diverged);
   CHECK(diverges.error == "metric 'loss' is nan at step 35");
   CHECK(diverges.last_good_step == 30);
   REQUIRE(diverges.steps.back() == 35);  // the row that diverged is kept
   CHECK(std::isnan(diverges.metrics.at("loss").back()));
 
   const auto& crashes = f.runs[2];
-  CHECK(crashes.status == "failed");
+  CHECK(crashes.status == RunStatus::Failed);
   CHECK_THAT(crashes.error, Catch::StartsWith("worker killed by signal 6 (Aborted)"));
   // The worker flushes every second, so most of a crashed run's trajectory survives.
   REQUIRE_FALSE(crashes.steps.empty());
   CHECK(crashes.steps.back() < 30);
   CHECK(crashes.last_good_step == crashes.steps.back());
 
-  CHECK(f.runs[3].status == "ok");
+  CHECK(f.runs[3].status == RunStatus::Ok);
   CHECK(f.runs[3].steps.back() == 50);
   CHECK_THAT(r.err, Catch::Contains("failing at step 20") && Catch::Contains("1 ok, 2 failed, 1 diverged"));
 }
@@ -238,7 +238,7 @@ TEST_CASE("Ctrl-C stops cleanly, keeps finished runs and says how to resume", "[
   CHECK(f.root_string("status") == "interrupted");
   REQUIRE(f.runs.size() >= 1);
   REQUIRE(f.runs.size() < 8);
-  for (const auto& r : f.runs) CHECK(r.status == "ok");  // an interrupted run is not a finished one
+  for (const auto& r : f.runs) CHECK(r.status == RunStatus::Ok);  // an interrupted run is not a finished one
 
   auto resumed = bench_run({"--resume", path});
   REQUIRE(resumed.exit_code == 0);
@@ -273,7 +273,7 @@ TEST_CASE("runs in progress are checkpointed into the file", "[cli]") {
     if (test::exists(path)) seen = read_results(path).partial;
   }
   REQUIRE(seen.size() == 1);
-  CHECK(seen[0].status == "running");
+  CHECK(seen[0].status == RunStatus::Running);
   CHECK_FALSE(seen[0].steps.empty());
   CHECK(seen[0].steps.back() < 100);
   REQUIRE(test::wait_exit(pid) == 0);

@@ -107,7 +107,7 @@ TEST_CASE("messages decode only when whole, bit for bit, in any chunking", "[pro
   Encoder enc;
   enc.log(7, {{"loss", 0.1}, {"nan", std::numeric_limits<double>::quiet_NaN()}});
   enc.summary("final", -0.0);
-  enc.end("diverged", "metric 'loss' is nan", 5, 1.25, "cpu");
+  enc.end(RunStatus::Diverged, "metric 'loss' is nan", 5, 1.25, "cpu");
   const auto bytes = enc.bytes();
   auto chunk = GENERATE(1, 2, 5, 1000);
   CAPTURE(chunk);
@@ -126,7 +126,7 @@ TEST_CASE("messages decode only when whole, bit for bit, in any chunking", "[pro
   CHECK(std::isnan(got[0].metrics[1].second));
   CHECK(got[1].key == "final");
   CHECK(std::signbit(got[1].value));
-  CHECK(got[2].status == "diverged");
+  CHECK(got[2].status == RunStatus::Diverged);
   CHECK(got[2].error == "metric 'loss' is nan");
   CHECK(got[2].last_good_step == 5);
   CHECK(got[2].value == 1.25);
@@ -148,5 +148,14 @@ TEST_CASE("a frame of an unknown type or a truncated payload is a protocol error
     bytes[5] = 100;  // the key's length, inside a frame that is 15 bytes long
     dec.feed(bytes.data(), bytes.size());
     REQUIRE_THROWS_WITH(dec.next(m), "worker message truncated");
+  }
+  SECTION("an End whose status is no run status") {
+    Encoder enc;
+    enc.end(RunStatus::Ok, "", 3, 1.0, "cpu");
+    auto bytes = enc.bytes();
+    REQUIRE(bytes.substr(9, 2) == "ok");  // after the 5-byte header and the 4-byte length
+    bytes[9] = 'n';
+    dec.feed(bytes.data(), bytes.size());
+    REQUIRE_THROWS_WITH(dec.next(m), "worker ended a run with an unknown status");
   }
 }

@@ -25,7 +25,7 @@ RunRecord run(const std::string& id, int64_t index, const std::string& point, ui
   r.task = "selftest";
   r.point = point;
   r.seed = seed;
-  r.status = "ok";
+  r.status = RunStatus::Ok;
   for (int i = 0; i <= 100; i += 10) {
     r.steps.push_back(i);
     r.metrics["loss"].push_back(scale * std::pow(10.0, -i / 20.0));

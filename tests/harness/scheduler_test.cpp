@@ -40,7 +40,7 @@ TEST_CASE("a worker that crashes fails its run with the signal, and the next run
   auto runs = run_with_worker("kill -SEGV $$");
   REQUIRE(runs.size() == 2);
   for (const auto& r : runs) {
-    CHECK(r.status == "failed");
+    CHECK(r.status == RunStatus::Failed);
     CHECK(r.error == "worker killed by signal 11 (Segmentation fault)");
   }
 }
@@ -48,7 +48,7 @@ TEST_CASE("a worker that crashes fails its run with the signal, and the next run
 TEST_CASE("a worker that exits early fails its run with its code and its last words", "[scheduler]") {
   auto runs = run_with_worker("echo 'cannot load libtorch' >&2; exit 3", 1);
   REQUIRE(runs.size() == 1);
-  CHECK(runs[0].status == "failed");
+  CHECK(runs[0].status == RunStatus::Failed);
   CHECK(runs[0].error == "worker exited with code 3 without finishing the run; its last output: cannot load libtorch");
 }
 
@@ -56,6 +56,6 @@ TEST_CASE("a worker that writes garbage is stopped and its run fails as bad outp
   // 'X' is no message type; the four bytes after it read as the frame's size.
   auto runs = run_with_worker("printf 'X\\000\\000\\000\\000'; exec sleep 30", 1);
   REQUIRE(runs.size() == 1);
-  CHECK(runs[0].status == "failed");
+  CHECK(runs[0].status == RunStatus::Failed);
   CHECK(runs[0].error == "bad output from worker: worker sent an unknown message type 88");
 }

@@ -8,6 +8,9 @@
 #include <cmath>
 #include <random>
 
+#include <H5Cpp.h>
+
+#include "results/status.h"
 #include "results/store.h"
 #include "support.h"
 
@@ -22,7 +25,7 @@ RunRecord make_run(const std::string& id, int64_t index, size_t rows) {
   r.task = "selftest";
   r.seed = static_cast<uint64_t>(index);
   r.point = "p" + std::to_string(index);
-  r.status = "ok";
+  r.status = RunStatus::Ok;
   r.wall_time_s = 0.5;
   r.steps_per_s = 200;
   r.device = "cpu";
@@ -116,6 +119,16 @@ TEST_CASE("a resumed writer keeps what was there and adds runs", "[results]") {
   CHECK(f.missing().empty());
 }
 
+TEST_CASE("every run status has one spelling, which parses back", "[results]") {
+  for (auto status : {RunStatus::Ok, RunStatus::Failed, RunStatus::Diverged, RunStatus::Interrupted, RunStatus::Running}) {
+    CAPTURE(status);
+    CHECK(parse_run_status(to_string(status)) == status);
+  }
+  CHECK(to_string(RunStatus::Diverged) == "diverged");
+  CHECK_FALSE(parse_run_status("OK").has_value());
+  CHECK_FALSE(parse_run_status("").has_value());
+}
+
 TEST_CASE("unreadable results fail with the file and the reason", "[results]") {
   test::TempDir dir;
   SECTION("missing file") {
@@ -131,6 +144,24 @@ TEST_CASE("unreadable results fail with the file and the reason", "[results]") {
     w.set_root_attrs({{"schema_version", int64_t{99}}});
     w.commit();
     REQUIRE_THROWS_WITH(read_results(dir.file("v.h5")), dir.file("v.h5") + ": /: schema_version is 99, expected 1");
+  }
+  SECTION("a run whose status is not a run status") {
+    {
+      ResultsWriter w(dir.file("s.h5"), {}, plan_of(1));
+      w.add_run(make_run("run0", 0, 3));
+      w.commit();
+    }
+    {  // forge the attribute, as another program writing the file might
+      H5::H5File file(dir.file("s.h5"), H5F_ACC_RDWR);
+      auto group = file.openGroup("/runs/run0");
+      group.removeAttr("status");
+      H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+      type.setCset(H5T_CSET_UTF8);
+      group.createAttribute("status", type, H5::DataSpace(H5S_SCALAR)).write(type, std::string("finished"));
+    }
+    REQUIRE_THROWS_WITH(read_results(dir.file("s.h5")),
+                        dir.file("s.h5") + ": /runs/run0: cannot read run: status 'finished' is not a run status "
+                                           "(ok, failed, diverged, running)");
   }
   SECTION("a directory that cannot be written") {
     REQUIRE_THROWS_WITH(ResultsWriter(dir.file("no/such/dir/r.h5"), {}, {}),

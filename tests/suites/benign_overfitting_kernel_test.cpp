@@ -13,7 +13,7 @@ TEST_CASE("Laplace interpolants overfit tempered, Gaussian ones catastrophically
   auto file = test::run_tier("benign_overfitting_kernel.yaml", "ci");
   REQUIRE(file.runs.size() == 120);
   for (const auto& run : file.runs) {
-    REQUIRE(run.status == "ok");
+    REQUIRE(run.status == RunStatus::Ok);
     CAPTURE(run.point, run.seed);
     if (run.params.get_float("ridge") == 0) {  // every ridgeless fit interpolates the flipped labels
       for (double v : run.metrics.at("train_mse")) CHECK(v <= 1e-12);

@@ -13,7 +13,7 @@ TEST_CASE("a spiked covariance makes interpolating noise benign", "[suites][beni
   auto file = test::run_tier("benign_overfitting.yaml", "ci");
   std::map<std::string, std::vector<const RunRecord*>> by_point;
   for (const auto& run : file.runs) {
-    REQUIRE(run.status == "ok");
+    REQUIRE(run.status == RunStatus::Ok);
     by_point[run.point].push_back(&run);
     for (double v : run.metrics.at("train_mse")) CHECK(v <= 1e-8);  // every draw interpolates the noisy labels
   }

@@ -13,7 +13,7 @@ TEST_CASE("a ReLU network fits flipped XOR labels at chance, then generalizes st
   REQUIRE(file.runs.size() == 5);
   int fitted_at_step1 = 0;
   for (const auto& run : file.runs) {
-    REQUIRE(run.status == "ok");
+    REQUIRE(run.status == RunStatus::Ok);
     CAPTURE(run.seed);
     const auto& s = run.summaries;
     // after one step: (nearly) every label fitted, the test set at chance

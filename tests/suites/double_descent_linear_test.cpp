@@ -20,7 +20,7 @@ TEST_CASE("min-norm regression follows the double-descent closed form", "[suites
   };
   std::map<double, Pooled> by_gamma;
   for (const auto& run : file.runs) {
-    REQUIRE(run.status == "ok");
+    REQUIRE(run.status == RunStatus::Ok);
     auto& p = by_gamma[run.summaries.at("gamma")];
     for (double v : run.metrics.at("excess_risk")) p.sum += v, ++p.n;
     for (double v : run.metrics.at("train_mse")) p.max_train = std::max(p.max_train, v);

@@ -21,7 +21,7 @@ TEST_CASE("an MLP's test error peaks at the interpolation threshold and descends
   auto file = test::run_tier("double_descent_mlp.yaml", "ci");
   std::map<uint64_t, std::vector<Width>> by_seed;  // widths in increasing order (plan order)
   for (const auto& run : file.runs) {
-    REQUIRE(run.status == "ok");
+    REQUIRE(run.status == RunStatus::Ok);
     by_seed[run.seed].push_back({run.params.get_int("k"), run.summaries.at("final_test_error"),
                                  run.summaries.at("final_train_error")});
     CHECK(run.summaries.at("best_test_error") <= run.summaries.at("final_test_error"));

@@ -12,7 +12,7 @@ TEST_CASE("random features on Fashion-MNIST show the test-error peak at N = n", 
   auto file = test::run_tier("double_descent_rf.yaml", "ci");
   std::map<double, std::vector<double>> errors;  // N/n -> test error per seed
   for (const auto& run : file.runs) {
-    REQUIRE(run.status == "ok");
+    REQUIRE(run.status == RunStatus::Ok);
     errors[run.summaries.at("N_over_n")].push_back(run.metrics.at("test_error").at(0));
     if (run.summaries.at("N_over_n") >= 1) CHECK(run.metrics.at("train_error").at(0) == 0);  // interpolates
   }

@@ -25,7 +25,7 @@ TEST_CASE("weight decay groks modular addition long after memorizing it, ⊥Grad
   auto file = test::run_tier("grokking.yaml", "ci");
   std::map<std::string, std::map<uint64_t, const RunRecord*>> runs;  // point -> seed -> run
   for (const auto& run : file.runs) {
-    REQUIRE(run.status == "ok");
+    REQUIRE(run.status == RunStatus::Ok);
     runs[run.point][run.seed] = &run;
   }
   REQUIRE(runs.size() == 5);

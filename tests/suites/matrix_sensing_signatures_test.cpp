@@ -17,7 +17,7 @@ std::map<std::string, std::vector<RunRecord>> ci_runs_by_point() {
   static std::map<std::string, std::vector<RunRecord>> by_point = [] {  // one bench-run for every check here
     std::map<std::string, std::vector<RunRecord>> runs;
     for (auto& run : test::run_tier("matrix_sensing.yaml", "ci").runs) {
-      REQUIRE(run.status == "ok");
+      REQUIRE(run.status == RunStatus::Ok);
       runs[run.point.substr(0, run.point.find(' '))].push_back(run);
     }
     return runs;

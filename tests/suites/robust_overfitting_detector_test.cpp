@@ -15,7 +15,7 @@ RunRecord adversarial_run(const std::vector<double>& test_pgd, const std::vector
                           uint64_t seed = 0) {
   RunRecord run;
   run.task = "adversarial_training";
-  run.status = "ok";
+  run.status = RunStatus::Ok;
   run.seed = seed;
   run.params.set("training", training);
   run.params.set("regularizer", regularizer);

@@ -20,7 +20,7 @@ std::map<std::string, std::map<uint64_t, const RunRecord*>> by_point(const Resul
                                                                       size_t seeds) {
   std::map<std::string, std::map<uint64_t, const RunRecord*>> runs;
   for (const auto& run : file.runs) {
-    REQUIRE(run.status == "ok");
+    REQUIRE(run.status == RunStatus::Ok);
     runs[run.point][run.seed] = &run;
   }
   REQUIRE(runs.size() == points);

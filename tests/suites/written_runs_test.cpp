@@ -21,7 +21,7 @@ RunRecord written_run(const std::string& task, const std::vector<int64_t>& steps
                       const std::map<std::string, std::vector<double>>& metrics, uint64_t seed = 0) {
   RunRecord run;
   run.task = task;
-  run.status = "ok";
+  run.status = RunStatus::Ok;
   run.seed = seed;
   run.steps = steps;
   run.metrics = metrics;
