@@ -125,6 +125,9 @@ int main(int argc, char** argv) {
   app.add_option("--out", o.out, "results file (default results/<suite>-<tier>-<UTC time>.h5)")->type_name("FILE");
   app.add_option("--checkpoint", o.checkpoint_s, "write the runs in progress to the file every S seconds (default 5)")
       ->check(cli::positive_seconds())->type_name("S");
+  app.add_option("--run-timeout", o.run_timeout_s,
+                 "a run still going after S seconds is killed and fails, and the sweep goes on (default: no limit)")
+      ->check(cli::positive_seconds())->type_name("S");
   auto* resume = app.add_option("--resume", o.resume, "finish an interrupted or killed invocation's file")->type_name("FILE");
   auto* list_opt = app.add_option("--list", list_dir, "list the suites in DIR (default configs/) and the tasks")
                        ->expected(0, 1)->type_name("[DIR]");

@@ -105,6 +105,7 @@ InvocationOutcome run_invocation(const Invocation& inv, const InvocationOptions&
   sched.device = resolve_device(o.device);
   sched.threads = inv.suite.threads;
   sched.worker_exe = o.worker_exe;
+  sched.run_timeout_s = o.run_timeout_s;
   const Detector* detector = find_detector(inv.suite.detector);
 
   InvocationOutcome outcome;

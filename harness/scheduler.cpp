@@ -42,6 +42,8 @@ struct Worker {
   RunRecord record;
   bool ended = false;             // got the run's End message
   std::string protocol_error;
+  std::chrono::steady_clock::time_point started;  // of the run in progress
+  bool timed_out = false;         // killed for running past run_timeout_s
 };
 
 // The environment of a worker: ours, with every thread pool sized to `threads`.
@@ -94,6 +96,7 @@ std::unique_ptr<Worker> spawn(const SchedulerOptions& options, const std::vector
 void assign(Worker& w, const RunSpec& run, const SchedulerOptions& options) {
   w.run = &run;
   w.ended = false;
+  w.started = std::chrono::steady_clock::now();
   w.err_tail.clear();
   w.record = RunRecord{};
   auto& r = w.record;
@@ -197,6 +200,7 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, 
   std::vector<std::unique_ptr<Worker>> workers;
   size_t next = 0;
   bool stopping = false, killed = false;
+  std::chrono::steady_clock::time_point stop_time;
   std::exception_ptr aborted;
   auto last_checkpoint = std::chrono::steady_clock::now();
   bool news = false;  // rows arrived since the last checkpoint
@@ -204,14 +208,18 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, 
   auto stop_all = [&](int sig) {
     for (auto& w : workers) kill(w->pid, sig);
   };
+  auto begin_stop = [&] {
+    stopping = true;
+    stop_time = std::chrono::steady_clock::now();
+    stop_all(SIGTERM);
+  };
   auto guarded = [&](const std::function<void()>& callback) {
     if (aborted) return;
     try {
       callback();
     } catch (...) {
       aborted = std::current_exception();
-      stopping = true;
-      stop_all(SIGTERM);
+      if (!stopping) begin_stop();
     }
   };
   // A run ended (End message, or its worker died): report it and free the worker.
@@ -228,10 +236,21 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, 
   };
 
   while (true) {
-    if (interrupted() && !stopping) {
-      stopping = true;
-      stop_all(SIGTERM);
+    if (interrupted() && !stopping) begin_stop();
+    const auto now = std::chrono::steady_clock::now();
+    auto seconds_since = [&](std::chrono::steady_clock::time_point t) {
+      return std::chrono::duration<double>(now - t).count();
+    };
+    if (stopping && !killed && seconds_since(stop_time) >= options.stop_grace_s) {
+      killed = true;
+      stop_all(SIGKILL);
     }
+    if (options.run_timeout_s > 0)
+      for (auto& w : workers)
+        if (w->run && !w->ended && !w->timed_out && seconds_since(w->started) >= options.run_timeout_s) {
+          w->timed_out = true;
+          kill(w->pid, SIGKILL);
+        }
     if (g_interrupts.load() >= 2 && !killed) {
       killed = true;
       stop_all(SIGKILL);
@@ -286,7 +305,11 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, 
         auto& r = w.record;
         r.status = stopping ? RunStatus::Interrupted : RunStatus::Failed;
         r.last_good_step = r.steps.empty() ? -1 : r.steps.back();  // rows that arrived were checked
-        r.error = w.protocol_error.empty() ? describe_exit(status) : "bad output from worker: " + w.protocol_error;
+        char limit[32];
+        std::snprintf(limit, sizeof limit, "%g", options.run_timeout_s);
+        r.error = w.timed_out                 ? std::string("timed out: still running after ") + limit + " s (--run-timeout)"
+                  : w.protocol_error.empty() ? describe_exit(status)
+                                             : "bad output from worker: " + w.protocol_error;
         auto tail = w.err_tail;
         while (!tail.empty() && (tail.back() == '\n' || tail.back() == ' ')) tail.pop_back();
         if (!tail.empty()) r.error += "; its last output: " + tail;
@@ -294,7 +317,6 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, 
       }
       it = workers.erase(it);
     }
-    auto now = std::chrono::steady_clock::now();
     if (callbacks.checkpoint && news && !stopping &&
         std::chrono::duration<double>(now - last_checkpoint).count() >= callbacks.checkpoint_every_s) {
       std::vector<const RunRecord*> running;

@@ -26,6 +26,13 @@ struct SchedulerOptions {
   std::string device = "cpu";
   int64_t threads = 1;     // LibTorch/OpenBLAS/OpenMP threads in each worker
   std::string worker_exe;  // the bench-run binary; started as `worker_exe --worker`
+  // A run still going after this many seconds is killed and fails (0: no limit):
+  // a hung run (a deadlock, a driver stuck) would otherwise hold the sweep forever.
+  double run_timeout_s = 0;
+  // After a stop (Ctrl-C, SIGTERM, an aborting callback), workers that have not
+  // exited within this many seconds are killed: a task checks its stop flag
+  // between steps, and a stuck one never does. Their runs are unfinished either way.
+  double stop_grace_s = 10;
 };
 
 // Set by the signal handler (first Ctrl-C): start nothing new, ask running

@@ -1,6 +1,6 @@
 // The scheduler against workers that misbehave: real processes (shell
 // scripts standing in for `bench-run --worker`) that crash, exit early,
-// write garbage or print to stderr. Each ends its run `failed` with a reason
+// write garbage, hang, or ignore SIGTERM. Each ends its run `failed` with a reason
 // a user can act on, and the sweep goes on with the next run.
 #include <catch2/catch.hpp>
 
@@ -16,15 +16,13 @@ using namespace genbench;
 
 namespace {
 
-std::vector<RunRecord> run_with_worker(const std::string& script, size_t runs = 2) {
+std::vector<RunRecord> run_with_worker(const std::string& script, size_t runs = 2, SchedulerOptions options = {}) {
   test::TempDir dir;
   auto exe = dir.file("worker.sh");
   test::write_file(exe, "#!/bin/sh\n" + script + "\n");
   chmod(exe.c_str(), 0755);
   auto specs = expand(parse_suite("suite: s\ntask: selftest\nsweep: {seeds: " + std::to_string(runs) + "}\n", "s.yaml"), {});
   signal(SIGPIPE, SIG_IGN);  // as bench-run does: a spec written to a dead worker is an error, not a signal
-  SchedulerOptions options;
-  options.jobs = 1;
   options.worker_exe = exe;
   std::vector<RunRecord> finished;
   SweepCallbacks callbacks;
@@ -58,4 +56,41 @@ TEST_CASE("a worker that writes garbage is stopped and its run fails as bad outp
   REQUIRE(runs.size() == 1);
   CHECK(runs[0].status == RunStatus::Failed);
   CHECK(runs[0].error == "bad output from worker: worker sent an unknown message type 88");
+}
+
+TEST_CASE("a worker that hangs is killed at the run timeout, fails its run, and the sweep goes on", "[scheduler]") {
+  SchedulerOptions options;
+  options.run_timeout_s = 0.5;
+  auto runs = run_with_worker("exec sleep 60", 2, options);
+  REQUIRE(runs.size() == 2);  // without the timeout run_all would wait for the sleep
+  for (const auto& r : runs) {
+    CHECK(r.status == RunStatus::Failed);
+    CHECK(r.error == "timed out: still running after 0.5 s (--run-timeout)");
+  }
+}
+
+TEST_CASE("after a stop, a worker that ignores SIGTERM is killed once the grace period is over", "[scheduler]") {
+  // Two workers side by side: the first exits at once, which fails its run, and the
+  // callback aborts the sweep (as a full disk does); the second ignores SIGTERM and
+  // would sleep 2 s, then leave a mark. Killed after the 0.2 s grace, it leaves none.
+  test::TempDir dir;
+  const auto mark = dir.file("slept"), first = dir.file("first"), ready = dir.file("ready");
+  auto exe = dir.file("worker.sh");
+  // The first waits until the second ignores SIGTERM, so the stop cannot reach it earlier.
+  test::write_file(exe, "#!/bin/sh\nif mkdir '" + first + "' 2>/dev/null; then\n"
+                        "  while [ ! -e '" + ready + "' ]; do sleep 0.05; done; exit 3\nfi\n"
+                        "trap '' TERM\ntouch '" + ready + "'\nsleep 2 </dev/null >/dev/null 2>&1\ntouch '" + mark + "'\n");
+  chmod(exe.c_str(), 0755);
+  auto specs = expand(parse_suite("suite: s\ntask: selftest\nsweep: {seeds: 2}\n", "s.yaml"), {});
+  signal(SIGPIPE, SIG_IGN);
+  SchedulerOptions options;
+  options.jobs = 2;
+  options.worker_exe = exe;
+  options.stop_grace_s = 0.2;
+  SweepCallbacks callbacks;
+  callbacks.finished = [&](RunRecord&&) { throw std::runtime_error("disk full"); };
+  Progress progress(specs.size(), false);
+  REQUIRE_THROWS_WITH(run_all(specs, options, callbacks, progress), "disk full");
+  sleep(3);  // past the sleep the second worker would have finished
+  CHECK_FALSE(test::exists(mark));
 }
