@@ -1,6 +1,7 @@
 // Detectors on hand-written trajectories, in milliseconds: what each summary
 // means, pinned on runs whose answer is known, without the minutes a ci tier
-// takes. (The robust-overfitting detector has its own file.)
+// takes. (The robust-overfitting detector has its own file; double descent
+// and benign overfitting are in written_runs_descent_test.cpp.)
 #include <catch2/catch.hpp>
 
 #include <cmath>
