@@ -70,7 +70,7 @@ regress: build
 	  if [ $(REUSE) = 1 ] && [ $$cand -nt $(BUILD)/bench-run ] && [ $$cand -nt configs/$$suite.yaml ]; then \
 	    echo "make regress: $$suite: the ci tier make test ran ($$cand)"; \
 	  else \
-	    ./$(BUILD)/bench-run configs/$$suite.yaml --tier ci --out $$cand > $(BUILD)/regress/$$suite.log 2>&1 \
+	    ./$(BUILD)/bench-run configs/$$suite.yaml --tier ci --force --out $$cand > $(BUILD)/regress/$$suite.log 2>&1 \
 	      || { echo "make regress: bench-run failed for $$suite (see $(BUILD)/regress/$$suite.log)"; status=2; continue; }; \
 	  fi; \
 	  ./$(BUILD)/bench-history append $(BUILD)/history.csv $$cand > /dev/null; \
@@ -84,7 +84,7 @@ baselines: build
 	for suite in $(SUITES); do \
 	  f=configs/$$suite.yaml; \
 	  if ./$(BUILD)/bench-run $$f --tier ci --dry-run > /dev/null 2>&1; then \
-	    ./$(BUILD)/bench-run $$f --tier ci --out results/baselines/$$suite-ci.h5 || exit 1; \
+	    ./$(BUILD)/bench-run $$f --tier ci --force --out results/baselines/$$suite-ci.h5 || exit 1; \
 	  fi; \
 	done
 

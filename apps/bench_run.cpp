@@ -123,6 +123,7 @@ int main(int argc, char** argv) {
       ->check(cli::int_range(1, 1024))->type_name("N");
   app.add_option("--device", o.device, "cpu, cuda, cuda:i or auto (default cpu)");
   app.add_option("--out", o.out, "results file (default results/<suite>-<tier>-<UTC time>.h5)")->type_name("FILE");
+  app.add_flag("--force", o.force, "replace the file --out names if it exists (default: refuse, keeping its runs)");
   app.add_option("--checkpoint", o.checkpoint_s, "write the runs in progress to the file every S seconds (default 5)")
       ->check(cli::positive_seconds())->type_name("S");
   app.add_option("--run-timeout", o.run_timeout_s,
@@ -133,7 +134,7 @@ int main(int argc, char** argv) {
                        ->expected(0, 1)->type_name("[DIR]");
   auto* describe_opt = app.add_option("--describe", describe_task, "a task's parameters: type, default, range, help")
                            ->type_name("TASK");
-  for (const char* taken : {"suite", "--tier", "--set", "--filter", "--out"}) resume->excludes(taken);
+  for (const char* taken : {"suite", "--tier", "--set", "--filter", "--out", "--force"}) resume->excludes(taken);
   list_opt->excludes(describe_opt);
   if (auto code = cli::parse(app, argc, argv)) return *code;
 

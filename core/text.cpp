@@ -1,6 +1,7 @@
 #include "core/text.h"
 
 #include <algorithm>
+#include <cctype>
 #include <sstream>
 
 namespace genbench {
@@ -69,6 +70,13 @@ std::vector<std::string> split_csv_line(const std::string& line) {
     else out.back() += c;
   }
   return out;
+}
+
+bool is_plain_name(const std::string& name) {
+  if (name.empty() || name.front() == '.' || name.size() > 200) return false;
+  for (unsigned char c : name)
+    if (!std::isalnum(c) && c != '_' && c != '-' && c != '.') return false;
+  return true;
 }
 
 }  // namespace genbench

@@ -21,4 +21,8 @@ std::string csv_field(const std::string& text);
 // One CSV line into its fields, the inverse of csv_field on each.
 std::vector<std::string> split_csv_line(const std::string& line);
 
+// A name that is safe as part of a file name: letters, digits, '_', '-' and
+// '.', not starting with '.', at most 200 characters (no '/', no "..").
+bool is_plain_name(const std::string& name);
+
 }  // namespace genbench

@@ -94,8 +94,16 @@ Invocation plan_invocation(const InvocationOptions& o) {
   return inv;
 }
 
+bool file_or_its_runs_exist(const std::string& path) {
+  return fs::exists(path) || fs::exists(loose_runs_dir(path));
+}
+
+// results/<suite>-<tier>-<UTC time>.h5; two sweeps started in the same second get -2, -3, ...
 std::string default_out_path(const Invocation& inv) {
-  return "results/" + inv.suite.suite + "-" + (inv.tier.empty() ? "default" : inv.tier) + "-" + utc_stamp() + ".h5";
+  auto stem = "results/" + inv.suite.suite + "-" + (inv.tier.empty() ? "default" : inv.tier) + "-" + utc_stamp();
+  auto path = stem + ".h5";
+  for (int n = 2; file_or_its_runs_exist(path); ++n) path = stem + "-" + std::to_string(n) + ".h5";
+  return path;
 }
 
 InvocationOutcome run_invocation(const Invocation& inv, const InvocationOptions& o) {
@@ -110,6 +118,9 @@ InvocationOutcome run_invocation(const Invocation& inv, const InvocationOptions&
 
   InvocationOutcome outcome;
   outcome.out_path = inv.resuming() ? o.resume : o.out.empty() ? default_out_path(inv) : o.out;
+  if (!inv.resuming() && !o.force && file_or_its_runs_exist(outcome.out_path))  // finished runs are never replaced silently
+    throw ConfigError("bench-run: " + outcome.out_path + " exists; finish it with: bench-run --resume " +
+                      outcome.out_path + ", or replace it with --force");
   if (auto parent = fs::path(outcome.out_path).parent_path(); !parent.empty()) fs::create_directories(parent);
   auto writer = inv.resuming() ? reopen_file(inv, o) : create_file(inv, o, outcome.out_path, sched.device, sched.jobs);
 
@@ -139,9 +150,7 @@ InvocationOutcome run_invocation(const Invocation& inv, const InvocationOptions&
   outcome.failed = progress.failed();
   if (!outcome.write_error.empty()) return outcome;
   if (detector) {  // suite-level summaries, from the file as it now stands
-    // Committed first: a resume with nothing left to run has not replaced the
-    // file it opened yet, and HDF5 will not open that file a second time.
-    writer->commit();
+    writer->commit();  // the summaries are computed from every run committed
     auto so_far = read_results(outcome.out_path);
     writer->set_root_summaries(detector->analyse_suite(so_far));
   }

@@ -20,7 +20,8 @@ struct InvocationOptions {
   std::vector<std::string> sets, filters;
   int jobs = 0;  // 0: the number of cores
   double checkpoint_s = 5;
-  double run_timeout_s = 0;  // a run still going after this is killed and fails (0: no limit)
+  double run_timeout_s = 0;
+  bool force = false;  // --out may name an existing file, which is replaced  // a run still going after this is killed and fails (0: no limit)
   std::string command_line;  // stored as provenance
   std::string worker_exe;    // the bench-run binary, started as `worker_exe --worker`
 };

@@ -163,6 +163,9 @@ SuiteSpec parse_suite(const std::string& text, const std::string& file) {
   for (const char* required : {"suite", "task"})
     if (!root[required]) parser.fail(root.Mark(), required, "missing required key");
   suite.suite = parser.scalar(root["suite"], "suite");
+  if (!is_plain_name(suite.suite))  // it names the default output file: no path may hide in it
+    parser.fail(root["suite"].Mark(), "suite",
+                "expected a plain name (letters, digits, '_', '-', '.'; not starting with '.'), found '" + suite.suite + "'");
   suite.task = parser.scalar(root["task"], "task");
   parser.find_task_of(root["task"], suite.task);
 

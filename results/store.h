@@ -1,11 +1,17 @@
-// The HDF5 result store: the only code that touches HDF5. Layout: SCHEMA.md.
+// The HDF5 result store: the only code that touches HDF5. Layout and the
+// reasons for it: SCHEMA.md.
 //
-// Crash safety: the writer builds the file in memory (HDF5 core driver) and
-// commits it by writing the whole image to a temporary file, fsync, rename.
-// A reader, a `kill -9` or a full disk therefore only ever sees the last
-// committed file, which holds every run finished before it. The price is
-// rewriting the file per commit, which is cheap at the sizes trajectories have
-// (a few MB per suite run).
+// A sweep's file is FILE.h5 plus, while it is written, FILE.h5.runs/: each
+// commit writes the runs finished since the last one as a small segment file
+// there (built in memory, then temporary file, fsync, rename), so a commit
+// costs O(those runs), not O(the file). Once the segments hold as many runs
+// as FILE.h5 (and at least 64), and whenever the root attributes change,
+// they are folded into FILE.h5 (byte copy, H5Ocopy, fsync, rename): each run
+// is copied a bounded number of times in all, and every file any reader or a
+// kill -9 can see is a complete HDF5 file. A clean end folds everything in:
+// the folder goes and FILE.h5 stands alone, as in version 1.
+//
+// One writer per file: FILE.h5.lock (flock) is held while a writer lives.
 #pragma once
 
 #include <cstdint>
@@ -21,12 +27,19 @@
 
 namespace genbench {
 
-constexpr int64_t kSchemaVersion = 1;
+constexpr int64_t kSchemaVersion = 2;  // version 1 files (no segments) are read too
 
 // Every failure of this layer: names the file and the HDF5 path.
 struct ResultsError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
+// Another writer holds the file: "FILE is being written by bench-run (pid N on HOST)".
+struct FileBusyError : ResultsError {
+  using ResultsError::ResultsError;
+};
+
+// The folder of a file's runs not yet folded into it: FILE.h5.runs.
+std::string loose_runs_dir(const std::string& path);
 
 using AttrMap = std::map<std::string, ParamValue>;
 
@@ -65,28 +78,37 @@ std::string config_text(const Params& params);
 
 class ResultsWriter {
  public:
-  // A new file at `path` (replaced if present) with root attributes and the plan.
+  // A new file at `path` (replaced if present, with its loose runs) with root
+  // attributes and the plan. Both constructors take the file's lock first and
+  // throw FileBusyError when another writer holds it.
   ResultsWriter(const std::string& path, const AttrMap& root_attrs, const std::vector<PlannedRun>& plan);
   // Re-opens a committed file to add runs (--resume).
   explicit ResultsWriter(const std::string& path);
+  // A writer that ends normally folds its loose runs in (close()): the file
+  // then stands alone. One that ends by an exception leaves them where they are.
   ~ResultsWriter();
   ResultsWriter(const ResultsWriter&) = delete;
   ResultsWriter& operator=(const ResultsWriter&) = delete;
 
   void add_run(const RunRecord& run);  // then commit() to make it durable
-  // Replaces /partial with these runs in progress (status Running).
+  // Runs in progress, checkpointed at the next commit (they replace the last checkpoint).
   void set_partial(const std::vector<const RunRecord*>& runs);
+  // Both written at the next commit, which then folds every loose run in.
   void set_root_attrs(const AttrMap& attrs);
   void set_root_summaries(const std::map<std::string, double>& summaries);
-  void commit();  // atomic: temp file, fsync, rename
+  void commit();  // durable and atomic: what it wrote is all there, or none of it
+  // Commits, then folds every loose run into the file; the writer is done.
+  void close();
   const std::set<std::string>& finished_ids() const { return finished_; }
   const std::string& path() const { return path_; }
 
  private:
+  void compact();
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::string path_;
   std::set<std::string> finished_;
+  bool closed_ = false;
 };
 
 // A file read back, as an analyst sees it.

@@ -73,6 +73,9 @@ TEST_CASE("bad input exits 2 with one clear line and writes nothing", "[cli]") {
       {"suite: s\ntask: selftest\n", {"--set", "steps=1.5"}, "--set: steps: expected int, found float 1.5"},
       {"suite: s\ntask: selftest\n", {"--jobs", "0"}, "bench-run: --jobs: expected a number from 1 to 1024, found '0' (see bench-run --help)"},
       {"suite: s\ntask: selftest\n", {"--device", "tpu"}, "--device: cannot read 'tpu': expected cpu, cuda, cuda:N or auto"},
+      {"suite: ../../escaped\ntask: selftest\n", {},
+       "SUITE:1:8: suite: expected a plain name (letters, digits, '_', '-', '.'; not starting with '.'), found "
+       "'../../escaped'"},
   }));
   test::write_file(suite, c.yaml);
   std::vector<std::string> args{suite, "--out", out};
@@ -245,20 +248,64 @@ TEST_CASE("Ctrl-C stops cleanly, keeps finished runs and says how to resume", "[
   CHECK(read_results(path).runs.size() == 8);
 }
 
+TEST_CASE("finished runs are never replaced silently: an existing --out is refused, --force replaces it", "[cli]") {
+  test::TempDir dir;
+  test::write_file(dir.file("a.yaml"), "suite: a\ntask: selftest\ndefaults: {steps: 10}\nsweep: {seeds: 3}\n");
+  test::write_file(dir.file("b.yaml"), "suite: b\ntask: selftest\ndefaults: {steps: 10}\nsweep: {seeds: 1}\n");
+  auto path = dir.file("o.h5");
+  REQUIRE(bench_run({dir.file("a.yaml"), "--out", path}).exit_code == 0);
+  for (const auto& suite : {"a.yaml", "b.yaml"}) {  // the same command again, or another sweep's
+    CAPTURE(suite);
+    auto again = bench_run({dir.file(suite), "--out", path});
+    CHECK(again.exit_code == 2);
+    CHECK(again.err == "bench-run: " + path + " exists; finish it with: bench-run --resume " + path +
+                           ", or replace it with --force\n");
+    CHECK(read_results(path).runs.size() == 3);
+  }
+  REQUIRE(bench_run({dir.file("b.yaml"), "--out", path, "--force"}).exit_code == 0);
+  auto replaced = read_results(path);
+  CHECK(replaced.root_string("suite") == "b");
+  CHECK(replaced.runs.size() == 1);
+}
+
+TEST_CASE("a second bench-run on a file being written exits 2 at once, and the first loses nothing", "[cli]") {
+  test::TempDir dir;
+  auto suite = dir.file("s.yaml");
+  test::write_file(suite, kSlowSuite);
+  test::write_file(dir.file("other.yaml"), "suite: other\ntask: selftest\nsweep: {seeds: 2}\n");
+  auto path = dir.file("o.h5");
+  pid_t pid = test::bench_run_async({suite, "--jobs", "1", "--out", path}, dir.path());
+  wait_for_runs(path, 1);
+  const auto holder = path + " is being written by bench-run (pid " + std::to_string(pid) + " on ";
+  auto second = bench_run({dir.file("other.yaml"), "--out", path, "--force"});
+  CHECK(second.exit_code == 2);
+  CHECK_THAT(second.err, Catch::StartsWith("bench-run: " + holder));
+  auto resume = bench_run({"--resume", path});
+  CHECK(resume.exit_code == 2);
+  CHECK_THAT(resume.err, Catch::StartsWith("bench-run: " + holder));
+  REQUIRE(test::wait_exit(pid) == 0);
+  auto f = read_results(path);
+  CHECK(f.root_string("suite") == "slow");
+  CHECK(f.root_string("status") == "complete");
+  CHECK(f.runs.size() == 8);
+}
+
 TEST_CASE("a full disk stops the sweep with a clear error and keeps what was committed", "[cli]") {
+  // Each run's segment fits under the limit; folding 64 of them into the file does not.
   test::TempDir dir;
   test::write_file(dir.file("s.yaml"),
-                   "suite: big\ntask: selftest\ndefaults: {steps: 4000}\nlog_every: 1\nsweep: {seeds: 6}\n");
+                   "suite: big\ntask: selftest\ndefaults: {steps: 4000}\nlog_every: 1\nsweep: {seeds: 80}\n");
   auto path = dir.file("o.h5");
   test::RunOptions limited;
-  limited.max_file_bytes = 200 * 1024;  // about three runs' worth
+  limited.max_file_bytes = 1024 * 1024;
   auto r = bench_run({dir.file("s.yaml"), "--jobs", "1", "--out", path}, limited);
   CAPTURE(r.err);
   CHECK(r.exit_code == 1);
-  CHECK_THAT(r.err, Catch::Contains(path + ": cannot write " + path + ".tmp: File too large (the last committed file is intact)"));
+  CHECK_THAT(r.err, Catch::Contains("bench-run: " + path + ": cannot write " + path + ".tmp: File too large "
+                                    "(every committed run is intact)"));
   auto f = read_results(path);
-  CHECK(f.runs.size() >= 1);
-  CHECK(f.runs.size() < 6);
+  CHECK(f.runs.size() >= 64);
+  CHECK(f.runs.size() < 80);
   for (const auto& run : f.runs) CHECK(run.steps.size() == 4001);
 }
 

@@ -3,10 +3,13 @@ an analyst to. If the schema drifts from its documentation, this fails.
 
 usage: /usr/bin/python3 h5py_reader_test.py SOURCE_DIR   (BENCH_RUN in the environment)
 """
+import glob
 import os
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 
 import h5py
 import numpy as np
@@ -20,12 +23,53 @@ def main():
                         "--tier", "smoke", "--out", path], check=True, capture_output=True)
         with h5py.File(path, "r") as f:
             check(f)
-    print("1 passed, 0 failed")
+        assert not os.path.exists(path + ".runs")  # a finished sweep is one file
+        check_killed_sweep(tmp)
+    print("2 passed, 0 failed")
+
+
+def committed_runs(path):
+    """Every committed run of a file, as SCHEMA.md tells: /runs of the file, then of each
+    segment in FILE.runs/ whose segment_token is the file's (a run in both is the same run)."""
+    runs = {}
+    with h5py.File(path, "r") as f:
+        token = f.attrs["segment_token"]
+        for run_id, run in f["runs"].items():
+            runs[run_id] = run.attrs["status"]
+    for segment in sorted(glob.glob(path + ".runs/seg-*.h5")):
+        with h5py.File(segment, "r") as s:
+            if s.attrs["segment_token"] != token:
+                continue
+            for run_id, run in s["runs"].items():
+                runs.setdefault(run_id, run.attrs["status"])
+    return runs
+
+
+def check_killed_sweep(tmp):
+    suite = os.path.join(tmp, "slow.yaml")
+    with open(suite, "w") as out:
+        out.write("suite: slow\ntask: selftest\ndefaults: {steps: 20, sleep_ms: 2}\nsweep: {seeds: 150}\n")
+    path = os.path.join(tmp, "killed.h5")
+    proc = subprocess.Popen([os.environ["BENCH_RUN"], suite, "--jobs", "2", "--out", path],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    runs = committed_runs(path)  # h5py opens the file and every segment
+    with h5py.File(path, "r") as f:
+        plan = [s.decode() if isinstance(s, bytes) else s for s in f["plan/run_id"][:]]
+        assert f.attrs["status"] == "running"
+    assert 0 < len(runs) < len(plan), len(runs)
+    assert set(runs) <= set(plan) and set(runs.values()) == {"ok"}
+    subprocess.run([os.environ["BENCH_RUN"], "--resume", path], check=True, capture_output=True)
+    with h5py.File(path, "r") as f:
+        assert f.attrs["status"] == "complete" and sorted(f["runs"].keys()) == sorted(plan)
+    assert not os.path.exists(path + ".runs")
 
 
 def check(f):
     root = f.attrs
-    assert root["schema_version"] == 1
+    assert root["schema_version"] == 2
     for key in ["genbench_version", "git_commit", "command_line", "suite", "detector", "suite_file", "suite_text", "tier",
                 "host", "cpu_model", "torch_version", "hdf5_version", "device", "start_time", "end_time", "status"]:
         assert isinstance(root[key], str), key

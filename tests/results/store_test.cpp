@@ -1,11 +1,13 @@
 // The HDF5 store: round trips, resume, error messages, and crash safety
 // under kill -9 at random moments.
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <filesystem>
 #include <random>
 
 #include <H5Cpp.h>
@@ -119,6 +121,125 @@ TEST_CASE("a resumed writer keeps what was there and adds runs", "[results]") {
   CHECK(f.missing().empty());
 }
 
+namespace {
+
+ino_t inode_of(const std::string& path) {
+  struct stat st {};
+  REQUIRE(stat(path.c_str(), &st) == 0);
+  return st.st_ino;
+}
+
+}  // namespace
+
+TEST_CASE("a commit writes only the runs it adds; the main file is rewritten a bounded number of times", "[results]") {
+  test::TempDir dir;
+  auto path = dir.file("r.h5");
+  ResultsWriter w(path, {}, plan_of(400));
+  auto created = inode_of(path);
+  int rewrites = 0;
+  auto last = created;
+  for (int i = 0; i < 400; ++i) {
+    w.add_run(make_run("run" + std::to_string(i), i, 20));
+    w.commit();
+    if (i == 10) CHECK(inode_of(path) == created);  // ten commits, and the main file was not touched
+    if (inode_of(path) != last) ++rewrites, last = inode_of(path);
+    if (i % 37 == 0) {  // every committed run is readable at every moment, exactly once
+      auto f = read_results(path);
+      REQUIRE(f.runs.size() == static_cast<size_t>(i + 1));
+      CHECK(f.runs.back().id == "run" + std::to_string(i));
+    }
+  }
+  CHECK(rewrites == 3);  // the loose runs are folded in at 64, 128 and 256 runs: doubling
+  CHECK(test::exists(loose_runs_dir(path)));
+  w.set_root_attrs({{"status", std::string("complete")}});
+  w.commit();
+  CHECK_FALSE(test::exists(loose_runs_dir(path)));  // a clean end leaves one self-contained file
+  auto f = read_results(path);
+  REQUIRE(f.runs.size() == 400);
+  for (size_t i = 0; i < f.runs.size(); i += 50) require_same_run(f.runs[i], make_run(f.runs[i].id, f.runs[i].index, 20));
+}
+
+TEST_CASE("runs in progress are checkpointed beside the file and dropped once they finish", "[results]") {
+  test::TempDir dir;
+  auto path = dir.file("r.h5");
+  ResultsWriter w(path, {}, plan_of(3));
+  auto a = make_run("run0", 0, 5), b = make_run("run1", 1, 7);
+  w.set_partial({&a, &b});
+  w.commit();
+  auto f = read_results(path);
+  REQUIRE(f.partial.size() == 2);
+  CHECK(f.partial[0].status == RunStatus::Running);
+  CHECK(f.partial[1].steps.size() == 7);
+  w.add_run(a);  // finished: no longer in progress, whatever the last checkpoint held
+  w.commit();
+  f = read_results(path);
+  REQUIRE(f.partial.size() == 1);
+  CHECK(f.partial[0].id == "run1");
+  REQUIRE(f.runs.size() == 1);
+  CHECK(f.runs[0].status == RunStatus::Ok);
+}
+
+TEST_CASE("a second writer on a file being written is refused, naming the one that holds it", "[results]") {
+  test::TempDir dir;
+  auto path = dir.file("r.h5");
+  auto first = std::make_unique<ResultsWriter>(path, AttrMap{}, plan_of(2));
+  first->add_run(make_run("run0", 0, 3));
+  first->commit();
+  const auto holder = path + " is being written by bench-run (pid " + std::to_string(getpid()) + " on ";
+  SECTION("a new sweep on the same file") {
+    REQUIRE_THROWS_WITH(ResultsWriter(path, {}, plan_of(5)), Catch::StartsWith(holder));
+  }
+  SECTION("a resume of it") {
+    REQUIRE_THROWS_AS(ResultsWriter(path), FileBusyError);
+  }
+  // and the first writer lost nothing
+  first->add_run(make_run("run1", 1, 3));
+  first->commit();
+  first.reset();
+  REQUIRE(read_results(path).runs.size() == 2);
+  CHECK_FALSE(test::exists(path + ".lock"));
+  ResultsWriter again(path);  // free once the first is gone
+  CHECK(again.finished_ids().size() == 2);
+}
+
+TEST_CASE("a version-1 file is read, and a resume of it becomes version 2 with every run", "[results]") {
+  test::TempDir dir;
+  auto path = dir.file("v1.h5");
+  std::filesystem::copy_file(test::source_path("results/baselines/matrix_sensing-ci.h5"), path);
+  auto before = read_results(path);
+  REQUIRE(std::get<int64_t>(before.root.at("schema_version")) == 1);
+  REQUIRE_FALSE(before.runs.empty());
+  {
+    ResultsWriter w(path);
+    CHECK(w.finished_ids().size() == before.runs.size());
+    auto extra = make_run("extra", static_cast<int64_t>(before.plan.size()), 4);
+    w.add_run(extra);
+    w.set_root_attrs({{"status", std::string("complete")}});
+    w.commit();
+  }
+  auto after = read_results(path);
+  CHECK(std::get<int64_t>(after.root.at("schema_version")) == kSchemaVersion);
+  REQUIRE(after.runs.size() == before.runs.size() + 1);
+  for (size_t i = 0; i < before.runs.size(); ++i) require_same_run(after.runs[i], before.runs[i]);
+}
+
+TEST_CASE("segments left by another file at the same path are not read as its runs", "[results]") {
+  test::TempDir dir;
+  auto path = dir.file("r.h5");
+  {
+    ResultsWriter old_sweep(path, {}, plan_of(2));
+    old_sweep.add_run(make_run("run0", 0, 3));
+    old_sweep.commit();  // a loose run: it sits in the folder beside the file
+    std::filesystem::copy(loose_runs_dir(path), dir.file("kept.runs"));
+  }
+  {
+    ResultsWriter fresh(path, {}, plan_of(2));
+    fresh.close();
+  }
+  std::filesystem::rename(dir.file("kept.runs"), loose_runs_dir(path));  // as if they had survived
+  CHECK(read_results(path).runs.empty());
+}
+
 TEST_CASE("every run status has one spelling, which parses back", "[results]") {
   for (auto status : {RunStatus::Ok, RunStatus::Failed, RunStatus::Diverged, RunStatus::Interrupted, RunStatus::Running}) {
     CAPTURE(status);
@@ -143,12 +264,13 @@ TEST_CASE("unreadable results fail with the file and the reason", "[results]") {
     ResultsWriter w(dir.file("v.h5"));  // the writer stamps its own version: forge another
     w.set_root_attrs({{"schema_version", int64_t{99}}});
     w.commit();
-    REQUIRE_THROWS_WITH(read_results(dir.file("v.h5")), dir.file("v.h5") + ": /: schema_version is 99, expected 1");
+    REQUIRE_THROWS_WITH(read_results(dir.file("v.h5")), dir.file("v.h5") + ": /: schema_version is 99, expected 1 or 2");
   }
   SECTION("a run whose status is not a run status") {
     {
       ResultsWriter w(dir.file("s.h5"), {}, plan_of(1));
       w.add_run(make_run("run0", 0, 3));
+      w.set_root_attrs({{"status", std::string("complete")}});  // folds the run into the main file
       w.commit();
     }
     {  // forge the attribute, as another program writing the file might
