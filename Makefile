@@ -51,6 +51,7 @@ bench: build
 	./$(BUILD)/bench_grokking --benchmark_repetitions=3 --benchmark_display_aggregates_only=true \
 	  --benchmark_out=$(BUILD)/bench/grokking.json --benchmark_out_format=json
 	./$(BUILD)/bench_harness_overhead
+	./$(BUILD)/bench_store_scaling
 	/usr/bin/python3 bench/mlp_vs_python.py $(BUILD)
 	/usr/bin/python3 bench/grokking_vs_python.py $(BUILD)
 	/usr/bin/python3 bench/adversarial_vs_python.py $(BUILD)
