@@ -2,8 +2,10 @@
 //
 // Exit codes: 0 every run finished (ok or diverged: divergence is a result),
 // 1 a run failed or the results could not be written, 2 bad input (nothing
-// was written), 130 interrupted (every finished run is in the file).
+// was written), 128 + the signal when stopped by SIGINT (130), SIGTERM (143)
+// or SIGHUP (129): every finished run is in the file.
 #include <algorithm>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -12,6 +14,7 @@
 #include "core/text.h"
 #include "harness/invocation.h"
 #include "harness/result_table.h"
+#include "harness/scheduler.h"
 #include "harness/worker.h"
 #include "suites/detector.h"
 #include "tasks/task.h"
@@ -89,7 +92,7 @@ int run_suite(const InvocationOptions& o, bool dry_run) {
     return 1;
   }
   const auto& suite = invocation.suite;
-  auto file = read_results(outcome.out_path);
+  auto file = read_results(outcome.out_path, {/*trajectories=*/false});  // the table reads summaries only
   std::printf("%s (%s%s): %zu of %zu runs in %s\n", suite.suite.c_str(), suite.task.c_str(),
               invocation.tier.empty() ? "" : (", tier " + invocation.tier).c_str(), file.runs.size(), file.plan.size(),
               outcome.out_path.c_str());
@@ -98,7 +101,7 @@ int run_suite(const InvocationOptions& o, bool dry_run) {
   if (!suite.description.empty()) std::printf("\n%s", suite.description.c_str());
   if (!outcome.complete) {
     std::fprintf(stderr, "bench-run: interrupted; finish with: bench-run --resume %s\n", outcome.out_path.c_str());
-    return 130;
+    return 128 + (interrupting_signal() ? interrupting_signal() : SIGINT);
   }
   return outcome.failed > 0 ? 1 : 0;
 }

@@ -72,7 +72,7 @@ Invocation plan_invocation(const InvocationOptions& o) {
   Invocation inv;
   std::vector<PlannedRun> stored_plan;
   if (!o.resume.empty()) {  // everything comes from the interrupted file
-    auto file = read_results(o.resume);
+    auto file = read_results(o.resume, {/*trajectories=*/false});  // the plan and what finished
     inv.stored = file.root;
     stored_plan = file.plan;
     inv.suite = parse_suite(file.root_string("suite_text"), file.root_string("suite_file"));

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <sys/prctl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -23,7 +24,11 @@ namespace {
 std::atomic<int> g_interrupts{0};
 int g_wake[2] = {-1, -1};  // self-pipe: a signal wakes poll()
 
-extern "C" void on_interrupt(int) {
+std::atomic<int> g_stop_signal{0};  // the first of SIGINT, SIGTERM, SIGHUP that arrived
+
+extern "C" void on_interrupt(int sig) {
+  int none = 0;
+  g_stop_signal.compare_exchange_strong(none, sig);
   g_interrupts.fetch_add(1);
   if (g_wake[1] >= 0) {
     char c = 1;
@@ -68,14 +73,19 @@ std::unique_ptr<Worker> spawn(const SchedulerOptions& options, const std::vector
   envp.push_back(nullptr);
   char* argv[] = {const_cast<char*>(options.worker_exe.c_str()), const_cast<char*>("--worker"), nullptr};
 
+  const pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error(std::string("cannot start a worker: ") + strerror(errno));
   if (pid == 0) {
+    // A worker dies with its parent, even one killed with -9: no run goes on unrecorded.
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);  // the parent died before the line above
     dup2(in[0], 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
     signal(SIGINT, SIG_IGN);  // Ctrl-C reaches the whole process group; the parent decides
     signal(SIGTERM, SIG_DFL);
+    signal(SIGHUP, SIG_IGN);  // the parent stops the worker itself, with SIGTERM
     signal(SIGPIPE, SIG_DFL);
     execve(argv[0], argv, envp.data());
     const char msg[] = "cannot execute the worker binary\n";
@@ -178,10 +188,13 @@ void install_interrupt_handlers() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGHUP, &sa, nullptr);  // a closed terminal or ssh session: stop as cleanly as for SIGTERM
   signal(SIGPIPE, SIG_IGN);
 }
 
 bool interrupted() { return g_interrupts.load() > 0; }
+
+int interrupting_signal() { return g_stop_signal.load(); }
 
 void append_row(RunRecord& run, int64_t step, const std::vector<std::pair<std::string, double>>& metrics) {
   run.steps.push_back(step);

@@ -35,10 +35,13 @@ struct SchedulerOptions {
   double stop_grace_s = 10;
 };
 
-// Set by the signal handler (first Ctrl-C): start nothing new, ask running
-// workers to stop. A second Ctrl-C kills them.
+// Set by the signal handler (the first Ctrl-C, SIGTERM or SIGHUP): start
+// nothing new, ask running workers to stop. A second one kills them.
 void install_interrupt_handlers();
 bool interrupted();
+// The first stop signal that arrived (SIGINT, SIGTERM or SIGHUP), 0 when none:
+// bench-run exits 128 + it, as a process killed by it would.
+int interrupting_signal();
 
 struct SweepCallbacks {
   // Each run that ended (ok, failed or diverged), in the calling thread.

@@ -738,7 +738,8 @@ std::vector<PlannedRun> ResultsFile::missing() const {
 std::string ResultsFile::root_string(const std::string& key) const { return str_attr(root, key); }
 
 // Every run group under `group`, by plan index.
-static std::vector<RunRecord> read_run_groups(const H5::H5File& file, const std::string& path, const std::string& group) {
+static std::vector<RunRecord> read_run_groups(const H5::H5File& file, const std::string& path, const std::string& group,
+                                              bool trajectories = true) {
   auto names = guarded(path, group, "cannot list runs", [&] { return member_names(file, group); });
   std::vector<RunRecord> out;
   for (const auto& name : names) {
@@ -763,11 +764,13 @@ static std::vector<RunRecord> read_run_groups(const H5::H5File& file, const std:
       r.device = str_attr(attrs, "device");
       r.log_every = int_attr(attrs, "log_every", 0);
       for (const auto& [k, v] : read_attrs(g.openGroup("config"))) r.params.set(k, v);
-      auto metrics = g.openGroup("metrics");
-      r.steps = read_column<int64_t>(metrics.openDataSet("step"), H5::PredType::NATIVE_INT64);
-      for (hsize_t i = 0; i < metrics.getNumObjs(); ++i) {
-        auto m = metrics.getObjnameByIdx(i);
-        if (m != "step") r.metrics[m] = read_column<double>(metrics.openDataSet(m), H5::PredType::NATIVE_DOUBLE);
+      if (trajectories) {
+        auto metrics = g.openGroup("metrics");
+        r.steps = read_column<int64_t>(metrics.openDataSet("step"), H5::PredType::NATIVE_INT64);
+        for (hsize_t i = 0; i < metrics.getNumObjs(); ++i) {
+          auto m = metrics.getObjnameByIdx(i);
+          if (m != "step") r.metrics[m] = read_column<double>(metrics.openDataSet(m), H5::PredType::NATIVE_DOUBLE);
+        }
       }
       for (const auto& [k, v] : read_attrs(g.openGroup("summary")))
         if (std::holds_alternative<double>(v)) r.summaries[k] = std::get<double>(v);
@@ -792,7 +795,7 @@ std::unique_ptr<H5::H5File> open_segment(const std::string& seg) {
   }
 }
 
-ResultsFile read_once(const std::string& path) {
+ResultsFile read_once(const std::string& path, bool trajectories) {
   ResultsFile out;
   out.path = path;
   if (access(path.c_str(), R_OK) != 0) throw ResultsError(path + ": cannot open: " + std::strerror(errno));
@@ -816,8 +819,8 @@ ResultsFile read_once(const std::string& path) {
   for (const auto& [k, v] : summary)
     if (std::holds_alternative<double>(v)) out.summaries[k] = std::get<double>(v);
 
-  out.runs = read_run_groups(file, path, "/runs");
-  out.partial = read_run_groups(file, path, "/partial");  // version 1 kept them here
+  out.runs = read_run_groups(file, path, "/runs", trajectories);
+  out.partial = read_run_groups(file, path, "/partial", trajectories);  // version 1 kept them here
   std::set<std::string> seen;
   for (const auto& r : out.runs) seen.insert(r.id);
 
@@ -829,7 +832,7 @@ ResultsFile read_once(const std::string& path) {
       auto segment = open_segment(seg);
       auto attrs = guarded(seg, "/", "cannot read attributes", [&] { return read_attrs(*segment); });
       if (int_attr(attrs, "segment_token", -1) != token) continue;  // not this file's
-      for (auto& run : read_run_groups(*segment, seg, "/runs"))
+      for (auto& run : read_run_groups(*segment, seg, "/runs", trajectories))
         if (seen.insert(run.id).second) out.runs.push_back(std::move(run));  // in both during a compaction
     }
     auto partial = dir + "/" + kPartialFile;
@@ -839,7 +842,7 @@ ResultsFile read_once(const std::string& path) {
         if (int_attr(guarded(partial, "/", "cannot read attributes", [&] { return read_attrs(*segment); }),
                      "segment_token", -1) == token) {
           out.partial.clear();
-          for (auto& run : read_run_groups(*segment, partial, "/partial"))
+          for (auto& run : read_run_groups(*segment, partial, "/partial", trajectories))
             if (!seen.count(run.id)) out.partial.push_back(std::move(run));  // finished since the checkpoint
         }
       } catch (const SegmentVanished&) {
@@ -855,11 +858,11 @@ ResultsFile read_once(const std::string& path) {
 
 }  // namespace
 
-ResultsFile read_results(const std::string& path) {
+ResultsFile read_results(const std::string& path, const ReadOptions& options) {
   H5::Exception::dontPrint();
   for (int attempt = 0; attempt < 20; ++attempt) {
     try {
-      return read_once(path);
+      return read_once(path, options.trajectories);
     } catch (const SegmentVanished&) {
       // the writer compacted meanwhile: read again
     }

@@ -125,6 +125,11 @@ struct ResultsFile {
   std::string root_string(const std::string& key) const;  // "" when absent
 };
 
-ResultsFile read_results(const std::string& path);
+struct ReadOptions {
+  // false: every run without its metrics and steps (summaries, config and
+  // status only), for a table or a resume plan of a sweep too big to hold whole.
+  bool trajectories = true;
+};
+ResultsFile read_results(const std::string& path, const ReadOptions& options = {});
 
 }  // namespace genbench

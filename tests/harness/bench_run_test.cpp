@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstring>
+#include <sstream>
 #include <thread>
 
 #include "results/store.h"
@@ -288,6 +289,49 @@ TEST_CASE("a second bench-run on a file being written exits 2 at once, and the f
   CHECK(f.root_string("suite") == "slow");
   CHECK(f.root_string("status") == "complete");
   CHECK(f.runs.size() == 8);
+}
+
+TEST_CASE("SIGTERM and SIGHUP stop like Ctrl-C, exiting 128 + the signal", "[cli][resume]") {
+  auto sig = GENERATE(SIGTERM, SIGHUP);
+  CAPTURE(sig);
+  test::TempDir dir;
+  auto suite = dir.file("s.yaml");
+  test::write_file(suite, kSlowSuite);
+  auto path = dir.file("o.h5");
+  pid_t pid = test::bench_run_async({suite, "--jobs", "2", "--out", path}, dir.path());
+  wait_for_runs(path, 1);
+  kill(pid, sig);  // bench-run alone, as a batch system or a closed terminal sends it
+  CHECK(test::wait_exit(pid) == 128 + sig);
+  auto f = read_results(path);
+  CHECK(f.root_string("status") == "interrupted");
+  CHECK_FALSE(f.runs.empty());
+  CHECK_THAT(test::read_file(dir.file("err")), Catch::Contains("finish with: bench-run --resume " + path));
+}
+
+TEST_CASE("workers die with bench-run, even when it is killed with -9", "[cli]") {
+  test::TempDir dir;
+  auto suite = dir.file("s.yaml");
+  test::write_file(suite, "suite: long\ntask: selftest\ndefaults: {steps: 200, sleep_ms: 50}\nsweep: {seeds: 4}\n");
+  auto path = dir.file("o.h5");
+  pid_t pid = test::bench_run_async({suite, "--jobs", "2", "--out", path}, dir.path());
+  std::vector<pid_t> workers;
+  for (int i = 0; i < 200 && workers.size() < 2; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    workers.clear();
+    std::istringstream children(test::read_file("/proc/" + std::to_string(pid) + "/task/" + std::to_string(pid) + "/children"));
+    for (pid_t w; children >> w;) workers.push_back(w);
+  }
+  REQUIRE(workers.size() == 2);
+  kill(pid, SIGKILL);  // the parent alone: its workers are 10 s into their runs
+  CHECK(test::wait_exit(pid) == 128 + SIGKILL);
+  auto alive = [](pid_t w) {  // a zombie waiting for init counts as gone
+    auto stat = test::read_file("/proc/" + std::to_string(w) + "/stat");
+    return !stat.empty() && stat.find(") Z") == std::string::npos;
+  };
+  for (int i = 0; i < 50 && (alive(workers[0]) || alive(workers[1])); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK_FALSE(alive(workers[0]));
+  CHECK_FALSE(alive(workers[1]));
 }
 
 TEST_CASE("a full disk stops the sweep with a clear error and keeps what was committed", "[cli]") {
