@@ -82,7 +82,10 @@ std::string self_exe() {
 int run_suite(const InvocationOptions& o, bool dry_run) {
   auto invocation = plan_invocation(o);
   if (dry_run) {
-    std::cout << plan_table(invocation.runs);
+    std::vector<RunSpec> shown;  // the shard's slice when there is one
+    for (size_t i = 0; i < invocation.runs.size(); ++i)
+      if (invocation.in_shard(i)) shown.push_back(invocation.runs[i]);
+    std::cout << plan_table(shown);
     return 0;
   }
   auto outcome = run_invocation(invocation, o);
@@ -126,6 +129,10 @@ int main(int argc, char** argv) {
       ->check(cli::int_range(1, 1024))->type_name("N");
   app.add_option("--device", o.device, "cpu, cuda, cuda:i or auto (default cpu)");
   app.add_option("--out", o.out, "results file (default results/<suite>-<tier>-<UTC time>.h5)")->type_name("FILE");
+  app.add_option("--shard", o.shard,
+                 "run only the I-th of N contiguous slices of the plan (0 <= I < N); the file keeps the whole plan, "
+                 "and bench-merge joins the N files")
+      ->type_name("I/N");
   app.add_flag("--force", o.force, "replace the file --out names if it exists (default: refuse, keeping its runs)");
   app.add_option("--checkpoint", o.checkpoint_s, "write the runs in progress to the file every S seconds (default 5)")
       ->check(cli::positive_seconds())->type_name("S");
@@ -137,7 +144,7 @@ int main(int argc, char** argv) {
                        ->expected(0, 1)->type_name("[DIR]");
   auto* describe_opt = app.add_option("--describe", describe_task, "a task's parameters: type, default, range, help")
                            ->type_name("TASK");
-  for (const char* taken : {"suite", "--tier", "--set", "--filter", "--out", "--force"}) resume->excludes(taken);
+  for (const char* taken : {"suite", "--tier", "--set", "--filter", "--out", "--force", "--shard"}) resume->excludes(taken);
   list_opt->excludes(describe_opt);
   if (auto code = cli::parse(app, argc, argv)) return *code;
 

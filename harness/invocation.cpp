@@ -2,8 +2,10 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <thread>
+#include <tuple>
 
 #include "core/text.h"
 #include "harness/progress.h"
@@ -43,6 +45,7 @@ std::unique_ptr<ResultsWriter> create_file(const Invocation& inv, const Invocati
   attrs["jobs"] = static_cast<int64_t>(jobs);
   attrs["runs_planned"] = static_cast<int64_t>(inv.runs.size());
   attrs["status"] = to_string(FileStatus::Running);
+  if (inv.shard_count > 1) attrs["shard"] = std::to_string(inv.shard_index) + "/" + std::to_string(inv.shard_count);
   std::vector<PlannedRun> plan;
   for (const auto& r : inv.runs) plan.push_back({r.id, r.point, r.seed});
   return std::make_unique<ResultsWriter>(path, attrs, plan);
@@ -61,12 +64,30 @@ std::unique_ptr<ResultsWriter> reopen_file(const Invocation& inv, const Invocati
 
 }  // namespace
 
+bool Invocation::in_shard(size_t plan_index) const {
+  const auto n = static_cast<int64_t>(runs.size()), i = static_cast<int64_t>(plan_index);
+  return i >= shard_index * n / shard_count && i < (shard_index + 1) * n / shard_count;
+}
+
 std::vector<RunSpec> Invocation::todo() const {
   std::vector<RunSpec> out;
-  for (const auto& r : runs)
-    if (!finished.count(r.id)) out.push_back(r);
+  for (size_t i = 0; i < runs.size(); ++i)
+    if (in_shard(i) && !finished.count(runs[i].id)) out.push_back(runs[i]);
   return out;
 }
+
+namespace {
+
+// "I/N" with 0 <= I < N.
+std::pair<int64_t, int64_t> parse_shard(const std::string& text, const std::string& where) {
+  long long index = -1, count = 0;
+  char tail = 0;
+  if (std::sscanf(text.c_str(), "%lld/%lld%c", &index, &count, &tail) != 2 || count < 1 || index < 0 || index >= count)
+    throw ConfigError(where + ": expected I/N with 0 <= I < N (e.g. 0/4), found '" + text + "'");
+  return {index, count};
+}
+
+}  // namespace
 
 Invocation plan_invocation(const InvocationOptions& o) {
   Invocation inv;
@@ -91,6 +112,9 @@ Invocation plan_invocation(const InvocationOptions& o) {
                                    "written by another genbench version?)");
   }
   inv.tier = inv.expand.tier.empty() ? inv.suite.default_tier : inv.expand.tier;
+  const auto shard = o.resume.empty() ? o.shard : attr_string(inv.stored, "shard");
+  if (!shard.empty())
+    std::tie(inv.shard_index, inv.shard_count) = parse_shard(shard, o.resume.empty() ? "bench-run: --shard" : o.resume + ": /: shard");
   return inv;
 }
 
@@ -124,9 +148,14 @@ InvocationOutcome run_invocation(const Invocation& inv, const InvocationOptions&
   if (auto parent = fs::path(outcome.out_path).parent_path(); !parent.empty()) fs::create_directories(parent);
   auto writer = inv.resuming() ? reopen_file(inv, o) : create_file(inv, o, outcome.out_path, sched.device, sched.jobs);
 
-  std::fprintf(stderr, "bench-run: %s%s: %zu runs (%zu already done), %d at a time on %s -> %s\n",
-               inv.suite.suite.c_str(), inv.tier.empty() ? "" : (" tier " + inv.tier).c_str(), inv.runs.size(),
-               inv.runs.size() - todo.size(), sched.jobs, sched.device.c_str(), outcome.out_path.c_str());
+  size_t mine = 0;
+  for (size_t i = 0; i < inv.runs.size(); ++i) mine += inv.in_shard(i);
+  const auto shard = inv.shard_count > 1 ? " shard " + std::to_string(inv.shard_index) + "/" + std::to_string(inv.shard_count) +
+                                               " of " + std::to_string(inv.runs.size()) + ":"
+                                         : std::string();
+  std::fprintf(stderr, "bench-run: %s%s:%s %zu runs (%zu already done), %d at a time on %s -> %s\n",
+               inv.suite.suite.c_str(), inv.tier.empty() ? "" : (" tier " + inv.tier).c_str(), shard.c_str(), mine,
+               mine - todo.size(), sched.jobs, sched.device.c_str(), outcome.out_path.c_str());
   install_interrupt_handlers();
   Progress progress(todo.size(), isatty(STDERR_FILENO));
   try {

@@ -21,7 +21,8 @@ struct InvocationOptions {
   int jobs = 0;  // 0: the number of cores
   double checkpoint_s = 5;
   double run_timeout_s = 0;
-  bool force = false;  // --out may name an existing file, which is replaced  // a run still going after this is killed and fails (0: no limit)
+  bool force = false;  // --out may name an existing file, which is replaced
+  std::string shard;   // "I/N": only the I-th of N contiguous slices of the plan (0 <= I < N)  // a run still going after this is killed and fails (0: no limit)
   std::string command_line;  // stored as provenance
   std::string worker_exe;    // the bench-run binary, started as `worker_exe --worker`
 };
@@ -36,8 +37,11 @@ struct Invocation {
   std::set<std::string> finished;  // run ids already in the resumed file
   AttrMap stored;                  // the resumed file's root attributes
 
+  int64_t shard_index = 0, shard_count = 1;  // this invocation's slice of the plan
+
   bool resuming() const { return !stored.empty(); }
-  std::vector<RunSpec> todo() const;  // the runs not finished yet, in plan order
+  bool in_shard(size_t plan_index) const;   // whether the run at this plan index is this shard's
+  std::vector<RunSpec> todo() const;  // the shard's runs not finished yet, in plan order
 };
 Invocation plan_invocation(const InvocationOptions& options);
 

@@ -99,6 +99,7 @@ Outcome bench_run(const std::vector<std::string>& args, const RunOptions& option
 }
 
 Outcome bench_compare(const std::vector<std::string>& args) { return run_program(BENCH_COMPARE, args, {}); }
+Outcome bench_merge(const std::vector<std::string>& args) { return run_program(BENCH_MERGE, args, {}); }
 
 ResultsFile run_tier(const std::string& suite_file, const std::string& tier) {
   TempDir dir;

@@ -38,6 +38,7 @@ struct RunOptions {
 // Runs bench-run (or bench-compare) with args and waits for it.
 Outcome bench_run(const std::vector<std::string>& args, const RunOptions& options = {});
 Outcome bench_compare(const std::vector<std::string>& args);
+Outcome bench_merge(const std::vector<std::string>& args);
 // Starts bench-run in the background (output to files in `dir`); returns its pid.
 pid_t bench_run_async(const std::vector<std::string>& args, const std::string& dir);
 // Waits for a background bench-run; returns its exit code (128 + signal).
