@@ -133,6 +133,8 @@ int main(int argc, char** argv) {
                  "run only the I-th of N contiguous slices of the plan (0 <= I < N); the file keeps the whole plan, "
                  "and bench-merge joins the N files")
       ->type_name("I/N");
+  app.add_option("--max-runs", o.max_runs, "refuse a plan of more runs than N, before building it (default 1000000)")
+      ->check(CLI::PositiveNumber)->type_name("N");
   app.add_flag("--force", o.force, "replace the file --out names if it exists (default: refuse, keeping its runs)");
   app.add_option("--checkpoint", o.checkpoint_s, "write the runs in progress to the file every S seconds (default 5)")
       ->check(cli::positive_seconds())->type_name("S");

@@ -1,17 +1,104 @@
 #include "core/yaml_reader.h"
 
 #include <charconv>
+#include <cstdio>
+#include <map>
 #include <sstream>
 
 #include "core/text.h"
 
 namespace genbench {
 
+namespace {
+
+// The line and column (from 0) of a byte offset, as YAML::Mark has them.
+YAML::Mark mark_at(const std::string& text, size_t offset) {
+  YAML::Mark mark;
+  mark.pos = static_cast<int>(offset);
+  mark.line = 0;
+  mark.column = 0;
+  for (size_t i = 0; i < offset && i < text.size(); ++i) {
+    if (text[i] == '\n') ++mark.line, mark.column = 0;
+    else ++mark.column;
+  }
+  return mark;
+}
+
+// The offset of the first byte that is not well-formed UTF-8, or npos.
+size_t invalid_utf8(const std::string& text) {
+  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t n = text.size();
+  for (size_t i = 0; i < n;) {
+    unsigned char c = s[i];
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
+    if (len == 0 || i + len > n || (len == 2 && c < 0xC2)) return i;
+    for (size_t k = 1; k < len; ++k)
+      if ((s[i + k] >> 6) != 0x2) return i;
+    if (len == 3 && ((c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] >= 0xA0))) return i;  // overlong, surrogate
+    if (len == 4 && ((c == 0xF0 && s[i + 1] < 0x90) || c > 0xF4 || (c == 0xF4 && s[i + 1] >= 0x90))) return i;
+    i += len;
+  }
+  return std::string::npos;
+}
+
+// Whether the quoted scalar opening at `open` closes: yaml-cpp 0.7 lets a
+// quote run on to the end of the file, swallowing every key after it.
+bool quote_closes(const std::string& text, size_t open) {
+  const char q = text[open];
+  for (size_t i = open + 1; i < text.size(); ++i) {
+    if (q == '"' && text[i] == '\\') {
+      ++i;  // an escape: the next character is taken as it is
+      continue;
+    }
+    if (text[i] == q) {
+      if (q == '\'' && i + 1 < text.size() && text[i + 1] == '\'') {
+        ++i;  // '' is a quote inside a single-quoted scalar
+        continue;
+      }
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 YAML::Node YamlReader::load(const std::string& text) const {
+  if (auto bad = invalid_utf8(text); bad != std::string::npos) {
+    char byte[8];
+    std::snprintf(byte, sizeof byte, "0x%02X", static_cast<unsigned char>(text[bad]));
+    fail(mark_at(text, bad), "syntax", std::string("invalid UTF-8 (byte ") + byte + "); the file must be UTF-8");
+  }
+  YAML::Node root;
   try {
-    return YAML::Load(text);
+    root = YAML::Load(text);
   } catch (const YAML::ParserException& e) {
     fail(e.mark, "syntax", e.msg);
+  }
+  check_node(text, root, "");
+  return root;
+}
+
+// Every map has each key once, and every quoted scalar closes.
+void YamlReader::check_node(const std::string& text, const YAML::Node& node, const std::string& path) const {
+  if (node.IsScalar()) {
+    const auto& mark = node.Mark();
+    if (!mark.is_null() && mark.pos >= 0 && static_cast<size_t>(mark.pos) < text.size() &&
+        (text[mark.pos] == '"' || text[mark.pos] == '\'') && !quote_closes(text, static_cast<size_t>(mark.pos)))
+      fail(mark, path.empty() ? "syntax" : path, "unterminated quoted string");
+  } else if (node.IsMap()) {
+    std::map<std::string, YAML::Mark> keys;
+    for (const auto& kv : node) {
+      const auto key = kv.first.IsScalar() ? kv.first.Scalar() : std::string();
+      const auto where = path.empty() ? key : path + "." + key;
+      check_node(text, kv.first, path);
+      auto [it, fresh] = keys.emplace(key, kv.first.Mark());
+      if (!fresh && kv.first.IsScalar())
+        fail(kv.first.Mark(), where, "duplicate key (first at line " + std::to_string(it->second.line + 1) + ")");
+      check_node(text, kv.second, where);
+    }
+  } else if (node.IsSequence()) {
+    for (size_t i = 0; i < node.size(); ++i) check_node(text, node[i], path + "[" + std::to_string(i) + "]");
   }
 }
 

@@ -17,7 +17,9 @@ namespace genbench {
 struct YamlReader {
   std::string file;  // as given; the start of every message
 
-  // Parses a whole file's text; a syntax error is "file:line:col: syntax: ...".
+  // Parses a whole file's text; a syntax error is "file:line:col: syntax: ...",
+  // and so are what yaml-cpp lets through: invalid UTF-8, a duplicate key in a
+  // map ("KEY: duplicate key"), a quoted string that never closes.
   YAML::Node load(const std::string& text) const;
 
   [[noreturn]] void fail(const YAML::Mark& mark, const std::string& key, const std::string& message) const;
@@ -36,6 +38,9 @@ struct YamlReader {
   static std::string describe(const YAML::Node& node);
   static bool parse_int(const std::string& text, int64_t& out);
   static bool parse_float(const YAML::Node& node, double& out);
+
+ private:
+  void check_node(const std::string& text, const YAML::Node& node, const std::string& path) const;
 };
 
 // Parses one YAML scalar/flow value ("0.1", "[1, 0.5]", "gd") as a value for

@@ -97,11 +97,12 @@ Invocation plan_invocation(const InvocationOptions& o) {
     inv.stored = file.root;
     stored_plan = file.plan;
     inv.suite = parse_suite(file.root_string("suite_text"), file.root_string("suite_file"));
-    inv.expand = {file.root_string("tier"), split_lines(file.root_string("sets")), split_lines(file.root_string("filters"))};
+    inv.expand = {file.root_string("tier"), split_lines(file.root_string("sets")), split_lines(file.root_string("filters")),
+                  std::max<uint64_t>(o.max_runs, file.plan.size())};  // the plan it was allowed to have
     for (const auto& r : file.runs) inv.finished.insert(r.id);
   } else {
     inv.suite = load_suite(o.suite_path);
-    inv.expand = {o.tier, o.sets, o.filters};
+    inv.expand = {o.tier, o.sets, o.filters, o.max_runs};
   }
   inv.runs = expand(inv.suite, inv.expand);
   if (!o.resume.empty()) {

@@ -22,6 +22,7 @@ struct InvocationOptions {
   double checkpoint_s = 5;
   double run_timeout_s = 0;
   bool force = false;  // --out may name an existing file, which is replaced
+  uint64_t max_runs = kDefaultMaxRuns;  // a bigger plan is refused before it is built
   std::string shard;   // "I/N": only the I-th of N contiguous slices of the plan (0 <= I < N)  // a run still going after this is killed and fails (0: no limit)
   std::string command_line;  // stored as provenance
   std::string worker_exe;    // the bench-run binary, started as `worker_exe --worker`

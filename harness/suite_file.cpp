@@ -185,9 +185,11 @@ SuiteSpec parse_suite(const std::string& text, const std::string& file) {
     if (!suite.tiers.count(suite.default_tier))
       parser.fail(n.Mark(), "default_tier", "no tier named '" + suite.default_tier + "' under 'tiers'");
   }
-  // Expanding every tier now reports cross-parameter errors before anything runs.
-  for (const auto& [name, tier] : suite.tiers) expand(suite, {name, {}, {}});
-  if (suite.tiers.empty()) expand(suite, {});
+  // Expanding every tier now reports cross-parameter errors before anything
+  // runs; a tier too big to build is checked when it is chosen (expand refuses it then).
+  for (const auto& [name, tier] : suite.tiers)
+    if (plan_size(suite, name) <= kDefaultMaxRuns) expand(suite, {name, {}, {}});
+  if (suite.tiers.empty() && plan_size(suite, "") <= kDefaultMaxRuns) expand(suite, {});
   return suite;
 }
 

@@ -1,6 +1,7 @@
 #include "harness/sweep.h"
 
 #include <algorithm>
+#include <limits>
 #include <map>
 
 #include "core/text.h"
@@ -157,7 +158,38 @@ std::vector<Combination> combinations(const Sweep& sweep, const Params& base) {
 
 }  // namespace
 
+namespace {
+
+uint64_t saturating_product(uint64_t a, uint64_t b) {
+  if (a == 0 || b == 0) return 0;
+  return a > std::numeric_limits<uint64_t>::max() / b ? std::numeric_limits<uint64_t>::max() : a * b;
+}
+
+const Sweep& sweep_of(const SuiteSpec& suite, const Tier* tier) { return tier && tier->sweep ? *tier->sweep : suite.sweep; }
+const std::vector<uint64_t>& seeds_of(const SuiteSpec& suite, const Tier* tier) {
+  return tier && tier->seeds ? *tier->seeds : suite.sweep.seeds;
+}
+
+}  // namespace
+
+uint64_t plan_size(const SuiteSpec& suite, const std::string& tier_name) {
+  const Tier* tier = select_tier(suite, tier_name.empty() ? suite.default_tier : tier_name);
+  const Sweep& sweep = sweep_of(suite, tier);
+  uint64_t n = std::max<uint64_t>(1, sweep.points.size());
+  for (const auto& [k, values] : sweep.grid) n = saturating_product(n, values.size());
+  if (!sweep.zip.empty()) n = saturating_product(n, sweep.zip.front().second.size());
+  return saturating_product(n, seeds_of(suite, tier).size());
+}
+
 std::vector<RunSpec> expand(const SuiteSpec& suite, const ExpandOptions& options) {
+  if (auto size = plan_size(suite, options.tier); size > options.max_runs) {
+    auto tier = options.tier.empty() ? suite.default_tier : options.tier;
+    throw ConfigError(suite.file + ": sweep" + (tier.empty() ? "" : " of tier '" + tier + "'") + ": expands to " +
+                      (size == std::numeric_limits<uint64_t>::max() ? std::string("more than 1.8e19")
+                                                                    : std::to_string(size)) +
+                      " runs, over the limit of " + std::to_string(options.max_runs) +
+                      " (bench-run --max-runs N allows more)");
+  }
   const Task* task = find_task(suite.task);
   if (!task) throw ConfigError(suite.file + ": task: unknown task '" + suite.task + "'");
   auto specs = task->params();
@@ -170,8 +202,8 @@ std::vector<RunSpec> expand(const SuiteSpec& suite, const ExpandOptions& options
   auto sets = parse_sets(options.sets, specs, suite.task);
   auto filters = parse_filters(options.filters, specs);
 
-  const Sweep& sweep = tier && tier->sweep ? *tier->sweep : suite.sweep;
-  const auto& seeds = tier && tier->seeds ? *tier->seeds : suite.sweep.seeds;
+  const Sweep& sweep = sweep_of(suite, tier);
+  const auto& seeds = seeds_of(suite, tier);
   int64_t log_every = tier && tier->log_every ? *tier->log_every : suite.log_every;
 
   std::vector<RunSpec> runs;

@@ -26,13 +26,25 @@ struct RunSpec {
   int64_t log_every = 10;
 };
 
+// A plan bigger than this is refused before it is built (bench-run --max-runs
+// raises it): a typo in a grid can make 10^10 runs, and building them would
+// take minutes and gigabytes before anything said so.
+constexpr uint64_t kDefaultMaxRuns = 1000000;
+
 struct ExpandOptions {
   std::string tier;                  // empty: the suite's default_tier (or none)
   std::vector<std::string> sets;     // "key=value": wins over every value in the file
   std::vector<std::string> filters;  // "key=value", "key<value"...; all must hold
+  uint64_t max_runs = kDefaultMaxRuns;
 };
 
-// Expands the sweep. Throws ConfigError (bad tier, --set, filter, empty result).
+// Points x grid x zip x seeds of a tier (empty: the default), before any
+// --filter, without building them; saturates at UINT64_MAX. Throws
+// ConfigError for an unknown tier.
+uint64_t plan_size(const SuiteSpec& suite, const std::string& tier);
+
+// Expands the sweep. Throws ConfigError (bad tier, --set, filter, empty
+// result, a plan over options.max_runs).
 std::vector<RunSpec> expand(const SuiteSpec& suite, const ExpandOptions& options);
 
 }  // namespace genbench

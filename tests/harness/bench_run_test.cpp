@@ -74,6 +74,9 @@ TEST_CASE("bad input exits 2 with one clear line and writes nothing", "[cli]") {
       {"suite: s\ntask: selftest\n", {"--set", "steps=1.5"}, "--set: steps: expected int, found float 1.5"},
       {"suite: s\ntask: selftest\n", {"--jobs", "0"}, "bench-run: --jobs: expected a number from 1 to 1024, found '0' (see bench-run --help)"},
       {"suite: s\ntask: selftest\n", {"--device", "tpu"}, "--device: cannot read 'tpu': expected cpu, cuda, cuda:N or auto"},
+      {"suite: s\ntask: selftest\nsweep: {grid: {steps: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], count: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],"
+       " sleep_ms: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], step_std: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}, seeds: 200}\n", {"--dry-run"},
+       "SUITE: sweep: expands to 2000000 runs, over the limit of 1000000 (bench-run --max-runs N allows more)"},
       {"suite: ../../escaped\ntask: selftest\n", {},
        "SUITE:1:8: suite: expected a plain name (letters, digits, '_', '-', '.'; not starting with '.'), found "
        "'../../escaped'"},

@@ -65,9 +65,37 @@ TEST_CASE("malformed suites fail with file:line:col: key: message", "[suite]") {
       {"suite: t\ntask: selftest\ntiers: {ci: {stepss: 2}}\n",
        "t.yaml:3:14: tiers.ci.stepss: unknown parameter of task 'selftest' (did you mean 'steps'?)"},
       {"- a\n- b\n", "t.yaml:1:1: (top level): expected a map, found a list"},
+      // what yaml-cpp itself lets through
+      {"suite: t\ntask: selftest\ndefaults: {steps: 10, steps: 20}\n",
+       "t.yaml:3:23: defaults.steps: duplicate key (first at line 3)"},
+      {"suite: t\ntask: selftest\nsuite: u\n", "t.yaml:3:1: suite: duplicate key (first at line 1)"},
+      {"suite: \"t\ntask: selftest\n", "t.yaml:1:8: suite: unterminated quoted string"},
+      {"suite: t\ntask: selftest\ndescription: 'it''s\n", "t.yaml:3:14: description: unterminated quoted string"},
+      {"suite: t\ntask: selftest\ndescription: caf\xe9\n",
+       "t.yaml:3:17: syntax: invalid UTF-8 (byte 0xE9); the file must be UTF-8"},
+      {"suite: t/../../x\ntask: selftest\n",
+       "t.yaml:1:8: suite: expected a plain name (letters, digits, '_', '-', '.'; not starting with '.'), found 't/../../x'"},
   }));
   CAPTURE(c.yaml);
   REQUIRE_THROWS_WITH(parse_suite(c.yaml, "t.yaml"), test::with_task_list(c.message));
+}
+
+TEST_CASE("a plan's size is known before it is built, and a larger limit lets it through", "[suite]") {
+  auto suite = parse_suite("suite: t\ntask: selftest\nsweep: {grid: {steps: [1, 2, 3], count: [1, 2]}, seeds: 4}\n"
+                           "tiers: {big: {sweep: {grid: {count: [1, 2, 3, 4, 5]}, seeds: 10}}}\n", "t.yaml");
+  CHECK(plan_size(suite, "") == 24);
+  CHECK(plan_size(suite, "big") == 50);
+  REQUIRE_THROWS_WITH(expand(suite, {"big", {}, {}, 49}),
+                      "t.yaml: sweep of tier 'big': expands to 50 runs, over the limit of 49 (bench-run --max-runs N allows more)");
+  CHECK(expand(suite, {"big", {}, {}, 50}).size() == 50);
+
+  SECTION("a typo that makes millions of runs is refused at once, by the default limit") {
+    auto huge = parse_suite("suite: t\ntask: selftest\nsweep: {grid: {steps: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], "
+                            "count: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10], sleep_ms: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], "
+                            "step_std: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]}, seeds: 200}\n", "t.yaml");
+    REQUIRE_THROWS_WITH(expand(huge, {}), "t.yaml: sweep: expands to 2000000 runs, over the limit of 1000000 "
+                                          "(bench-run --max-runs N allows more)");
+  }
 }
 
 TEST_CASE("sweeps expand points x grid x zip x seeds", "[suite]") {
