@@ -181,6 +181,39 @@ double float_attr(const AttrMap& attrs, const std::string& key) {
   return it != attrs.end() && std::holds_alternative<double>(it->second) ? std::get<double>(it->second) : 0.0;
 }
 
+// Reading a file back: an attribute SCHEMA.md types, present with another
+// type, is an error (read leniently, a string `seed` would be seed 0 and a
+// string summary would be missing: a comparison would call that a change).
+template <typename T>
+T typed_attr(const AttrMap& attrs, const std::string& key, T fallback, bool required = false) {
+  auto it = attrs.find(key);
+  if (it == attrs.end()) {
+    if (required) throw H5::AttributeIException("read", "attribute '" + key + "' is missing");
+    return fallback;
+  }
+  if (!std::holds_alternative<T>(it->second))
+    throw H5::AttributeIException("read", "attribute '" + key + "' is " + type_name(type_of(it->second)) +
+                                              ", expected " + type_name(type_of(ParamValue(T{}))));
+  return std::get<T>(it->second);
+}
+
+// Why a file that starts like HDF5 does not open: cut short, most often
+// (a copy or a download that stopped). Empty when that is not it.
+std::string truncation_of(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char head[48] = {0};
+  in.read(reinterpret_cast<char*>(head), sizeof head);
+  static const unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
+  if (in.gcount() < 48 || std::memcmp(head, signature, 8) != 0 || head[8] > 1 || head[13] != 8) return "";
+  uint64_t stored_eof = 0;  // superblock version 0/1 with 8-byte addresses: end-of-file address at byte 40
+  std::memcpy(&stored_eof, head + 40, sizeof stored_eof);
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  if (ec || size >= stored_eof) return "";
+  return "truncated: " + std::to_string(size) + " bytes of the " + std::to_string(stored_eof) +
+         " its superblock records (a copy or a download cut short?)";
+}
+
 }  // namespace
 
 const std::vector<double>* RunRecord::metric(const std::string& name) const {
@@ -748,21 +781,21 @@ static std::vector<RunRecord> read_run_groups(const H5::H5File& file, const std:
       RunRecord r;
       auto g = file.openGroup(where);
       auto attrs = read_attrs(g);
-      r.id = str_attr(attrs, "run_id");
-      r.index = int_attr(attrs, "index", 0);
-      r.task = str_attr(attrs, "task");
-      r.seed = static_cast<uint64_t>(int_attr(attrs, "seed", 0));
-      r.point = str_attr(attrs, "point");
-      const auto status = str_attr(attrs, "status");
+      r.id = typed_attr<std::string>(attrs, "run_id", "", true);
+      r.index = typed_attr<int64_t>(attrs, "index", 0);
+      r.task = typed_attr<std::string>(attrs, "task", "");
+      r.seed = static_cast<uint64_t>(typed_attr<int64_t>(attrs, "seed", 0));
+      r.point = typed_attr<std::string>(attrs, "point", "");
+      const auto status = typed_attr<std::string>(attrs, "status", "", true);
       auto parsed = parse_run_status(status);
       if (!parsed) throw H5::AttributeIException("status", "status '" + status + "' is not a run status (ok, failed, diverged, running)");
       r.status = *parsed;
-      r.error = str_attr(attrs, "error");
-      r.last_good_step = int_attr(attrs, "last_good_step", -1);
-      r.wall_time_s = float_attr(attrs, "wall_time_s");
-      r.steps_per_s = float_attr(attrs, "steps_per_s");
-      r.device = str_attr(attrs, "device");
-      r.log_every = int_attr(attrs, "log_every", 0);
+      r.error = typed_attr<std::string>(attrs, "error", "");
+      r.last_good_step = typed_attr<int64_t>(attrs, "last_good_step", -1);
+      r.wall_time_s = typed_attr<double>(attrs, "wall_time_s", 0.0);
+      r.steps_per_s = typed_attr<double>(attrs, "steps_per_s", 0.0);
+      r.device = typed_attr<std::string>(attrs, "device", "");
+      r.log_every = typed_attr<int64_t>(attrs, "log_every", 0);
       for (const auto& [k, v] : read_attrs(g.openGroup("config"))) r.params.set(k, v);
       if (trajectories) {
         auto metrics = g.openGroup("metrics");
@@ -772,8 +805,8 @@ static std::vector<RunRecord> read_run_groups(const H5::H5File& file, const std:
           if (m != "step") r.metrics[m] = read_column<double>(metrics.openDataSet(m), H5::PredType::NATIVE_DOUBLE);
         }
       }
-      for (const auto& [k, v] : read_attrs(g.openGroup("summary")))
-        if (std::holds_alternative<double>(v)) r.summaries[k] = std::get<double>(v);
+      auto summary = read_attrs(g.openGroup("summary"));
+      for (const auto& [k, v] : summary) r.summaries[k] = typed_attr<double>(summary, k, 0.0);
       return r;
     }));
   }
@@ -799,9 +832,22 @@ ResultsFile read_once(const std::string& path, bool trajectories) {
   ResultsFile out;
   out.path = path;
   if (access(path.c_str(), R_OK) != 0) throw ResultsError(path + ": cannot open: " + std::strerror(errno));
-  auto owned = guarded(path, "/", "not an HDF5 file", [&] { return std::make_unique<H5::H5File>(path, H5F_ACC_RDONLY); });
+  std::unique_ptr<H5::H5File> owned;
+  try {
+    owned = std::make_unique<H5::H5File>(path, H5F_ACC_RDONLY);
+  } catch (const H5::Exception& e) {
+    auto truncated = truncation_of(path);
+    throw ResultsError(path + ": " + (truncated.empty() ? "/: not an HDF5 file: " + e.getDetailMsg() : truncated));
+  }
   const H5::H5File& file = *owned;
-  out.root = guarded(path, "/", "cannot read attributes", [&] { return read_attrs(file); });
+  out.root = guarded(path, "/", "cannot read attributes", [&] {
+    auto root = read_attrs(file);
+    for (const char* key : {"suite", "task", "tier", "detector", "status", "suite_text", "suite_file", "git_commit", "sets",
+                            "filters"})
+      typed_attr<std::string>(root, key, "");  // what bench-compare and bench-report go by
+    typed_attr<int64_t>(root, "schema_version", 0, true);
+    return root;
+  });
   auto version = int_attr(out.root, "schema_version", -1);
   if (version != kSchemaVersion && version != 1)
     throw ResultsError(path + ": /: schema_version is " + std::to_string(version) + ", expected 1 or " +
@@ -815,9 +861,10 @@ ResultsFile read_once(const std::string& path, bool trajectories) {
       throw H5::GroupIException("plan", "run_id, point and seed differ in length");
     for (size_t i = 0; i < ids.size(); ++i) out.plan.push_back({ids[i], points[i], seeds[i]});
   });
-  auto summary = guarded(path, "/summary", "cannot read", [&] { return read_attrs(file.openGroup("/summary")); });
-  for (const auto& [k, v] : summary)
-    if (std::holds_alternative<double>(v)) out.summaries[k] = std::get<double>(v);
+  guarded(path, "/summary", "cannot read", [&] {
+    auto summary = read_attrs(file.openGroup("/summary"));
+    for (const auto& [k, v] : summary) out.summaries[k] = typed_attr<double>(summary, k, 0.0);
+  });
 
   out.runs = read_run_groups(file, path, "/runs", trajectories);
   out.partial = read_run_groups(file, path, "/partial", trajectories);  // version 1 kept them here

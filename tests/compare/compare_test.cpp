@@ -1,5 +1,7 @@
 // bench-compare on a real baseline and perturbed copies of it: the exit code
 // and the line a reader sees for each way a candidate can differ.
+#include <H5Cpp.h>
+
 #include <catch2/catch.hpp>
 #include <filesystem>
 #include <functional>
@@ -156,6 +158,46 @@ TEST_CASE("bench-compare: an incomplete or broken candidate cannot be compared, 
     auto r = test::bench_compare({dir.file("none.h5"), baseline_path()});
     CHECK(r.exit_code == 2);
     CHECK_THAT(r.out, Catch::Contains(dir.file("none.h5") + ": cannot open: No such file or directory"));
+  }
+  SECTION("a truncated file says so") {
+    auto bytes = test::read_file(baseline_path());
+    test::write_file(dir.file("cut.h5"), bytes.substr(0, bytes.size() / 2));
+    auto r = test::bench_compare({baseline_path(), dir.file("cut.h5")});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.out, Catch::Contains(dir.file("cut.h5") + ": truncated: " + std::to_string(bytes.size() / 2) +
+                                      " bytes of the " + std::to_string(bytes.size()) + " its superblock records"));
+  }
+  SECTION("attributes of the wrong type: cannot compare, never a regression") {
+    struct Forgery {
+      std::string object, attribute, message;
+    };
+    auto f = read_results(baseline_path());
+    const auto& run = f.runs[0];
+    auto forgery = GENERATE_COPY(values<Forgery>({
+        {"/runs/" + run.id, "seed", "/runs/" + run.id + ": cannot read run: attribute 'seed' is string, expected int"},
+        {"/runs/" + run.id + "/summary", "final_rel_error",
+         "/runs/" + run.id + ": cannot read run: attribute 'final_rel_error' is string, expected float"},
+        {"/", "suite", "/: cannot read attributes: attribute 'suite' is int, expected string"},
+    }));
+    CAPTURE(forgery.object, forgery.attribute);
+    std::filesystem::copy_file(baseline_path(), dir.file("typed.h5"), std::filesystem::copy_options::overwrite_existing);
+    {
+      H5::H5File file(dir.file("typed.h5"), H5F_ACC_RDWR);
+      auto object = file.openGroup(forgery.object);
+      object.removeAttr(forgery.attribute);
+      H5::DataSpace scalar(H5S_SCALAR);
+      if (forgery.attribute == "suite") {
+        int64_t v = 7;
+        object.createAttribute(forgery.attribute, H5::PredType::NATIVE_INT64, scalar).write(H5::PredType::NATIVE_INT64, &v);
+      } else {
+        H5::StrType type(H5::PredType::C_S1, H5T_VARIABLE);
+        object.createAttribute(forgery.attribute, type, scalar).write(type, std::string("0"));
+      }
+    }
+    auto r = test::bench_compare({baseline_path(), dir.file("typed.h5")});
+    CHECK(r.exit_code == 2);
+    CHECK_THAT(r.out, Catch::Contains(dir.file("typed.h5") + ": " + forgery.message) &&
+                          Catch::EndsWith("result: INCOMPARABLE (exit 2)\n"));
   }
   SECTION("a run that failed: a broken harness is not a regression") {
     auto cand = perturbed(dir, [](ResultsFile& f) {

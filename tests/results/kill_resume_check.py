@@ -54,7 +54,7 @@ def main():
             path = os.path.join(tmp, "killed%d.h5" % trial)
             proc = subprocess.Popen([bench_run, suite, "--jobs", "2", "--out", path], stdout=subprocess.DEVNULL,
                                     stderr=subprocess.DEVNULL, start_new_session=True)
-            time.sleep(rng.uniform(0.05, 0.95) * duration)
+            time.sleep(rng.uniform(0.2, 0.95) * duration)  # past start-up (LibTorch loads in ~0.4 s)
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
             if not os.path.exists(path):  # killed before it created the file: nothing was committed
