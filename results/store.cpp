@@ -176,11 +176,6 @@ int64_t int_attr(const AttrMap& attrs, const std::string& key, int64_t fallback)
   return it != attrs.end() && std::holds_alternative<int64_t>(it->second) ? std::get<int64_t>(it->second) : fallback;
 }
 
-double float_attr(const AttrMap& attrs, const std::string& key) {
-  auto it = attrs.find(key);
-  return it != attrs.end() && std::holds_alternative<double>(it->second) ? std::get<double>(it->second) : 0.0;
-}
-
 // Reading a file back: an attribute SCHEMA.md types, present with another
 // type, is an error (read leniently, a string `seed` would be seed 0 and a
 // string summary would be missing: a comparison would call that a change).
