@@ -199,8 +199,8 @@ std::string truncation_of(const std::string& path) {
   unsigned char head[48] = {0};
   in.read(reinterpret_cast<char*>(head), sizeof head);
   static const unsigned char signature[8] = {0x89, 'H', 'D', 'F', '\r', '\n', 0x1a, '\n'};
-  if (in.gcount() < 48 || std::memcmp(head, signature, 8) != 0 || head[8] > 1 || head[13] != 8) return "";
-  uint64_t stored_eof = 0;  // superblock version 0/1 with 8-byte addresses: end-of-file address at byte 40
+  if (in.gcount() < 48 || std::memcmp(head, signature, 8) != 0 || head[8] != 0 || head[13] != 8) return "";
+  uint64_t stored_eof = 0;  // superblock version 0 (what this store writes), 8-byte addresses: end-of-file address at byte 40
   std::memcpy(&stored_eof, head + 40, sizeof stored_eof);
   std::error_code ec;
   auto size = fs::file_size(path, ec);
@@ -425,10 +425,12 @@ class WriterLock {
       fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
       if (fd_ < 0) throw ResultsError(path + ": cannot create " + lock_path_ + ": " + errno_text());
       if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+        const int error = errno;
         auto holder = read_holder();
         ::close(fd_);
         fd_ = -1;
-        if (errno == EWOULDBLOCK || errno == EAGAIN || !holder.empty())
+        errno = error;
+        if (error == EWOULDBLOCK || !holder.empty())
           throw FileBusyError(path + " is being written by " + (holder.empty() ? std::string("another process") : holder));
         throw ResultsError(path + ": cannot lock " + lock_path_ + ": " + errno_text());
       }
@@ -436,7 +438,7 @@ class WriterLock {
       if (::fstat(fd_, &held) == 0 && ::stat(lock_path_.c_str(), &named) == 0 && held.st_ino == named.st_ino &&
           held.st_dev == named.st_dev) {
         auto who = "bench-run (pid " + std::to_string(getpid()) + " on " + host_name() + ")";
-        if (::ftruncate(fd_, 0) == 0 && ::pwrite(fd_, who.data(), who.size(), 0) < 0) {
+        if (::ftruncate(fd_, 0) != 0 || ::pwrite(fd_, who.data(), who.size(), 0) < 0) {
           // the lock holds without the note; a second writer then says "another process"
         }
         return;
