@@ -119,9 +119,13 @@ Invocation plan_invocation(const InvocationOptions& o) {
   return inv;
 }
 
+namespace {
+
 bool file_or_its_runs_exist(const std::string& path) {
   return fs::exists(path) || fs::exists(loose_runs_dir(path));
 }
+
+}  // namespace
 
 // results/<suite>-<tier>-<UTC time>.h5; two sweeps started in the same second get -2, -3, ...
 std::string default_out_path(const Invocation& inv) {
