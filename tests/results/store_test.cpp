@@ -131,7 +131,7 @@ ino_t inode_of(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("a commit writes only the runs it adds; the main file is rewritten a bounded number of times", "[results]") {
+TEST_CASE("a commit writes only the runs it adds, and the main file is rewritten a bounded number of times", "[results]") {
   test::TempDir dir;
   auto path = dir.file("r.h5");
   ResultsWriter w(path, {}, plan_of(400));
