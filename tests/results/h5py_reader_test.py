@@ -52,7 +52,9 @@ def check_killed_sweep(tmp):
     path = os.path.join(tmp, "killed.h5")
     proc = subprocess.Popen([os.environ["BENCH_RUN"], suite, "--jobs", "2", "--out", path],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(1.0)
+    deadline = time.time() + 60  # a few runs in, however loaded the machine is
+    while time.time() < deadline and len(glob.glob(path + ".runs/seg-*.h5")) < 3:
+        time.sleep(0.02)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     runs = committed_runs(path)  # h5py opens the file and every segment
