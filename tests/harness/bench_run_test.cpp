@@ -274,8 +274,8 @@ TEST_CASE("finished runs are never replaced silently: an existing --out is refus
 
 TEST_CASE("a second bench-run on a file being written exits 2 at once, and the first loses nothing", "[cli]") {
   test::TempDir dir;
-  auto suite = dir.file("s.yaml");
-  test::write_file(suite, kSlowSuite);
+  auto suite = dir.file("s.yaml");  // 8 runs of 1.2 s, one at a time: still going while the others try
+  test::write_file(suite, "suite: slow\ntask: selftest\ndefaults: {steps: 60, sleep_ms: 20}\nsweep: {seeds: 8}\n");
   test::write_file(dir.file("other.yaml"), "suite: other\ntask: selftest\nsweep: {seeds: 2}\n");
   auto path = dir.file("o.h5");
   pid_t pid = test::bench_run_async({suite, "--jobs", "1", "--out", path}, dir.path());
