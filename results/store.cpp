@@ -516,6 +516,19 @@ void write_run(H5::Group& parent, const std::string& name, const RunRecord& run,
   for (const auto& [k, v] : run.summaries) write_attr(summary, k, v);
 }
 
+// A segment or the checkpoint: `runs` under `group` of a new file, with the main file's token.
+void write_run_file(const std::string& owner, const std::string& file, const std::string& group,
+                    const std::vector<RunRecord>& runs, int64_t token, const char* what) {
+  auto image = guarded(file, group, what, [&] {
+    return build_image(file, [&](H5::H5File& f) {
+      write_attr(f, "segment_token", token);
+      auto parent = f.createGroup(group);
+      for (const auto& run : runs) write_run(parent, run.id, run, file, group + "/" + run.id);
+    });
+  });
+  write_atomically(owner, file, image);
+}
+
 int64_t fresh_token() {
   std::random_device device;
   return static_cast<int64_t>((static_cast<uint64_t>(device()) << 31) ^ device()) & 0x7fffffffffffffffLL;
@@ -648,14 +661,7 @@ void ResultsWriter::commit() {
     fs::create_directories(m.dir);
     auto name = segment_name(m.next_segment);
     auto seg = m.dir + "/" + name;
-    auto image = guarded(seg, "/runs", "cannot write run", [&] {
-      return build_image(seg, [&](H5::H5File& file) {
-        write_attr(file, "segment_token", m.token);
-        auto runs = file.createGroup("/runs");
-        for (const auto& run : m.pending) write_run(runs, run.id, run, seg, "/runs/" + run.id);
-      });
-    });
-    write_atomically(path_, seg, image);
+    write_run_file(path_, seg, "/runs", m.pending, m.token, "cannot write run");
     m.segments.push_back(name);
     ++m.next_segment;
     m.loose_runs += static_cast<int64_t>(m.pending.size());
@@ -667,14 +673,7 @@ void ResultsWriter::commit() {
       unlink(file.c_str());
     } else {
       fs::create_directories(m.dir);
-      auto image = guarded(file, "/partial", "cannot write runs in progress", [&] {
-        return build_image(file, [&](H5::H5File& f) {
-          write_attr(f, "segment_token", m.token);
-          auto group = f.createGroup("/partial");
-          for (const auto& run : m.partial) write_run(group, run.id, run, file, "/partial/" + run.id);
-        });
-      });
-      write_atomically(path_, file, image);
+      write_run_file(path_, file, "/partial", m.partial, m.token, "cannot write runs in progress");
     }
     m.partial_ids.clear();
     for (const auto& run : m.partial) m.partial_ids.insert(run.id);
