@@ -543,9 +543,6 @@ ResultsWriter::ResultsWriter(const std::string& path, const AttrMap& root_attrs,
   impl_->lock = std::make_unique<WriterLock>(path_);
   impl_->dir = loose_runs_dir(path_);
   impl_->token = fresh_token();
-  std::error_code ec;
-  fs::remove_all(impl_->dir, ec);  // the loose runs of a file this one replaces
-  if (ec) throw ResultsError(path_ + ": cannot remove " + impl_->dir + ": " + ec.message());
   auto image = guarded(path_, "/", "cannot create", [&] {
     return build_image(path_, [&](H5::H5File& file) {
       for (const auto& [k, v] : root_attrs) write_attr(file, k, v);
@@ -568,6 +565,11 @@ ResultsWriter::ResultsWriter(const std::string& path, const AttrMap& root_attrs,
   if (access(parent_of(path_).c_str(), W_OK) != 0)
     throw ResultsError(path_ + ": cannot create: " + parent_of(path_) + ": " + errno_text());
   write_atomically(path_, path_, image);
+  // Only now the loose runs of a file this one replaces: before the rename a
+  // kill leaves that file whole, after it their token is not the new file's.
+  std::error_code ec;
+  fs::remove_all(impl_->dir, ec);
+  if (ec) throw ResultsError(path_ + ": cannot remove " + impl_->dir + ": " + ec.message());
 }
 
 ResultsWriter::ResultsWriter(const std::string& path) : impl_(std::make_unique<Impl>()), path_(path) {

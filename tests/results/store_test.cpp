@@ -295,7 +295,7 @@ TEST_CASE("kill -9 at any moment leaves a file with every committed run intact",
   test::TempDir dir;
   auto path = dir.file("r.h5");
   std::mt19937 rng(12345);
-  for (int trial = 0; trial < 8; ++trial) {
+  for (int trial = 0; trial < 16; ++trial) {
     CAPTURE(trial);
     pid_t pid = fork();
     REQUIRE(pid >= 0);
@@ -310,7 +310,9 @@ TEST_CASE("kill -9 at any moment leaves a file with every committed run intact",
         _exit(1);
       }
     }
-    usleep(std::uniform_int_distribution<int>(50000, 300000)(rng));
+    // every other kill lands early, while the writer replaces the last trial's file
+    usleep(trial % 2 ? std::uniform_int_distribution<int>(0, 20000)(rng)
+                     : std::uniform_int_distribution<int>(50000, 300000)(rng));
     kill(pid, SIGKILL);
     int status = 0;
     waitpid(pid, &status, 0);
