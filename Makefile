@@ -12,8 +12,9 @@ PACKAGES := build-essential cmake ninja-build git libtorch-dev libopenblas0-pthr
             libyaml-cpp-dev libhdf5-dev libcli11-dev catch2 libbenchmark-dev dataset-fashion-mnist \
             python3-h5py python3-torch python3-numpy
 
-# What only the tests need: the report is opened in a real browser.
-TEST_PACKAGES := chromium python3-pil
+# What only the tests need: the report is opened in a real browser, and
+# bench-run --slurm is tested on a real one-node cluster the test starts.
+TEST_PACKAGES := chromium python3-pil slurmctld slurmd slurm-client munge
 
 .PHONY: all deps test-deps build test run bench regress baselines clean
 all: build

@@ -13,8 +13,10 @@
 #include "apps/cli.h"
 #include "core/text.h"
 #include "harness/invocation.h"
+#include "harness/provenance.h"
 #include "harness/result_table.h"
 #include "harness/scheduler.h"
+#include "harness/slurm.h"
 #include "harness/worker.h"
 #include "suites/detector.h"
 #include "tasks/task.h"
@@ -103,10 +105,35 @@ int run_suite(const InvocationOptions& o, bool dry_run) {
   for (const auto& [k, v] : file.summaries) std::printf("  %s = %s\n", k.c_str(), short_number(v).c_str());
   if (!suite.description.empty()) std::printf("\n%s", suite.description.c_str());
   if (!outcome.complete) {
-    std::fprintf(stderr, "bench-run: interrupted; finish with: bench-run --resume %s\n", outcome.out_path.c_str());
+    if (o.manifest.empty())
+      std::fprintf(stderr, "bench-run: interrupted; finish with: bench-run --resume %s\n", outcome.out_path.c_str());
+    else
+      std::fprintf(stderr, "bench-run: interrupted; finish with: bench-run --manifest %s --shard %lld/%lld\n",
+                   o.manifest.c_str(), static_cast<long long>(invocation.shard_index),
+                   static_cast<long long>(invocation.shard_count));
     return 128 + (interrupting_signal() ? interrupting_signal() : SIGINT);
   }
   return outcome.failed > 0 ? 1 : 0;
+}
+
+// --slurm: the plan frozen, as a job array and a merge job.
+int submit_to_slurm(const InvocationOptions& o, SlurmOptions slurm) {
+  if (!o.shard.empty()) throw ConfigError("bench-run: --slurm cuts the plan itself (--shards N); drop --shard");
+  auto invocation = plan_invocation(o);
+  auto m = manifest_of(invocation.runs);
+  m.suite = invocation.suite.suite;
+  m.suite_file = invocation.suite.file;
+  m.suite_text = invocation.suite.text;
+  m.tier = invocation.tier;
+  m.sets = invocation.expand.sets;
+  m.filters = invocation.expand.filters;
+  m.bench_run = o.worker_exe;
+  m.created = utc_now();
+  m.git_commit = git_commit();
+  m.host = host_name();
+  m.command_line = o.command_line;
+  slurm.jobs_per_shard = o.jobs > 0 ? o.jobs : 1;
+  return submit_sweep(std::move(m), slurm);
 }
 
 }  // namespace
@@ -146,19 +173,57 @@ int main(int argc, char** argv) {
                        ->expected(0, 1)->type_name("[DIR]");
   auto* describe_opt = app.add_option("--describe", describe_task, "a task's parameters: type, default, range, help")
                            ->type_name("TASK");
+  SlurmOptions slurm;
+  std::string slurm_status_dir, slurm_merge_dir, slurm_resubmit_dir;
+  auto* slurm_opt = app.add_option("--slurm", slurm.dir,
+                                   "submit the sweep to Slurm as a job array and a merge job; DIR gets the frozen "
+                                   "manifest, the scripts, the shards, the logs and the merged file")
+                        ->type_name("DIR");
+  auto* shards_opt = app.add_option("--shards", slurm.shards, "with --slurm: cut the plan into N shards (default: one per run, up to 100)")
+                         ->check(CLI::PositiveNumber)->type_name("N");
+  auto* throttle_opt = app.add_option("--throttle", slurm.throttle, "with --slurm: at most K shards at once (the array's %K)")
+                           ->check(CLI::PositiveNumber)->type_name("K");
+  auto* requeue_opt = app.add_option("--max-requeues", slurm.max_requeues,
+                                     "with --slurm: a preempted or timed-out shard requeues itself up to R times (default 3)")
+                          ->check(CLI::NonNegativeNumber)->type_name("R");
+  cli::repeatable(app.add_option("--sbatch-arg", slurm.sbatch_args,
+                                 "with --slurm or --slurm-resubmit: passed to sbatch, e.g. --sbatch-arg=--partition=gpu (repeatable)"))
+      ->type_name("ARG");
+  auto* manifest_opt = app.add_option("--manifest", o.manifest,
+                                      "run one shard of a frozen sweep (--shard I/N, or the array task's) into DIR/shards/I.h5; "
+                                      "resumes it when it exists")
+                           ->type_name("DIR");
+  auto* status_opt = app.add_option("--slurm-status", slurm_status_dir, "per shard of a --slurm sweep: done, running, pending, stopped, missing")
+                         ->type_name("DIR");
+  auto* merge_opt = app.add_option("--slurm-merge", slurm_merge_dir, "join a --slurm sweep's shards into DIR/SUITE.h5 (its merge job runs this)")
+                        ->type_name("DIR");
+  auto* resubmit_opt = app.add_option("--slurm-resubmit", slurm_resubmit_dir, "submit the shards of a --slurm sweep that are not done again")
+                           ->type_name("DIR");
   for (const char* taken : {"suite", "--tier", "--set", "--filter", "--out", "--force", "--shard"}) resume->excludes(taken);
+  for (auto* option : {resume, list_opt, describe_opt, manifest_opt, status_opt, merge_opt, resubmit_opt})
+    slurm_opt->excludes(option);
+  for (const char* taken : {"suite", "--tier", "--set", "--filter", "--out", "--force", "--resume"}) manifest_opt->excludes(taken);
+  for (auto* needs_slurm : {shards_opt, throttle_opt, requeue_opt}) needs_slurm->needs(slurm_opt);
   list_opt->excludes(describe_opt);
   if (auto code = cli::parse(app, argc, argv)) return *code;
 
   try {
     if (list_opt->count()) return list(list_dir);
     if (describe_opt->count()) return describe(describe_task);
-    if (o.suite_path.empty() && o.resume.empty()) {
+    if (status_opt->count()) return slurm_status(slurm_status_dir);
+    if (merge_opt->count()) return slurm_merge(slurm_merge_dir);
+    for (int i = 0; i < argc; ++i) o.command_line += (i ? " " : "") + std::string(argv[i]);
+    o.worker_exe = self_exe();
+    if (resubmit_opt->count()) return slurm_resubmit(slurm_resubmit_dir, slurm.sbatch_args);
+    if (slurm_opt->count()) {
+      if (o.suite_path.empty()) throw ConfigError("bench-run: --slurm needs a suite file");
+      slurm.dry_run = dry_run;
+      return submit_to_slurm(o, slurm);
+    }
+    if (o.suite_path.empty() && o.resume.empty() && o.manifest.empty()) {
       std::cerr << "bench-run: no suite file given (see bench-run --help)\n";
       return 2;
     }
-    for (int i = 0; i < argc; ++i) o.command_line += (i ? " " : "") + std::string(argv[i]);
-    o.worker_exe = self_exe();
     return run_suite(o, dry_run);
   } catch (const ConfigError& e) {
     std::cerr << e.what() << "\n";

@@ -2,12 +2,16 @@
 
 #include <unistd.h>
 
+#include <cstdlib>
+#include <optional>
+
 #include <cstdio>
 #include <filesystem>
 #include <thread>
 #include <tuple>
 
 #include "core/text.h"
+#include "harness/manifest.h"
 #include "harness/progress.h"
 #include "harness/provenance.h"
 #include "harness/scheduler.h"
@@ -37,8 +41,8 @@ std::unique_ptr<ResultsWriter> create_file(const Invocation& inv, const Invocati
   attrs["suite_description"] = inv.suite.description;
   attrs["task"] = inv.suite.task;
   attrs["tier"] = inv.tier;
-  attrs["sets"] = join(o.sets, "\n");
-  attrs["filters"] = join(o.filters, "\n");
+  attrs["sets"] = join(inv.expand.sets, "\n");
+  attrs["filters"] = join(inv.expand.filters, "\n");
   attrs["torch_version"] = torch_version();
   attrs["device"] = device;
   attrs["threads_per_run"] = inv.suite.threads;
@@ -53,7 +57,7 @@ std::unique_ptr<ResultsWriter> create_file(const Invocation& inv, const Invocati
 
 // The resumed file, re-opened, with this resume counted.
 std::unique_ptr<ResultsWriter> reopen_file(const Invocation& inv, const InvocationOptions& o) {
-  auto writer = std::make_unique<ResultsWriter>(o.resume);
+  auto writer = std::make_unique<ResultsWriter>(inv.resume_path);
   auto it = inv.stored.find("resume_count");
   auto count = it != inv.stored.end() && std::holds_alternative<int64_t>(it->second) ? std::get<int64_t>(it->second) : 0;
   writer->set_root_attrs({{"resume_count", count + 1},
@@ -89,33 +93,80 @@ std::pair<int64_t, int64_t> parse_shard(const std::string& text, const std::stri
 
 }  // namespace
 
+namespace {
+
+// The stored plan and what finished, from a file to resume.
+std::vector<PlannedRun> read_resumed(Invocation& inv, const std::string& path, uint64_t max_runs) {
+  auto file = read_results(path, {/*trajectories=*/false});  // the plan and what finished
+  inv.resume_path = path;
+  inv.stored = file.root;
+  inv.suite = parse_suite(file.root_string("suite_text"), file.root_string("suite_file"));
+  inv.expand = {file.root_string("tier"), split_lines(file.root_string("sets")), split_lines(file.root_string("filters")),
+                std::max<uint64_t>(max_runs, file.plan.size())};  // the plan it was allowed to have
+  for (const auto& r : file.runs) inv.finished.insert(r.id);
+  return file.plan;
+}
+
+// A manifest's shard: I from --shard, or from Slurm's array task id (plus
+// GENBENCH_SHARD_OFFSET, for arrays split at the cluster's MaxArraySize); N
+// is the manifest's.
+int64_t manifest_shard(const Manifest& m, const std::string& shard_option) {
+  if (!shard_option.empty()) {
+    auto [index, count] = parse_shard(shard_option, "bench-run: --shard");
+    if (count != m.shards)
+      throw ConfigError("bench-run: --shard " + shard_option + ": " + m.path() + " cuts the plan into " +
+                        std::to_string(m.shards) + " shards, not " + std::to_string(count));
+    return index;
+  }
+  const char* task = std::getenv("SLURM_ARRAY_TASK_ID");
+  if (!task) throw ConfigError("bench-run: --manifest needs --shard I/N (or SLURM_ARRAY_TASK_ID, as in a job array)");
+  const char* offset = std::getenv("GENBENCH_SHARD_OFFSET");
+  auto text = std::to_string(std::atoll(task) + (offset ? std::atoll(offset) : 0)) + "/" + std::to_string(m.shards);
+  return parse_shard(text, "bench-run: SLURM_ARRAY_TASK_ID").first;
+}
+
+}  // namespace
+
 Invocation plan_invocation(const InvocationOptions& o) {
   Invocation inv;
   std::vector<PlannedRun> stored_plan;
-  if (!o.resume.empty()) {  // everything comes from the interrupted file
-    auto file = read_results(o.resume, {/*trajectories=*/false});  // the plan and what finished
-    inv.stored = file.root;
-    stored_plan = file.plan;
-    inv.suite = parse_suite(file.root_string("suite_text"), file.root_string("suite_file"));
-    inv.expand = {file.root_string("tier"), split_lines(file.root_string("sets")), split_lines(file.root_string("filters")),
-                  std::max<uint64_t>(o.max_runs, file.plan.size())};  // the plan it was allowed to have
-    for (const auto& r : file.runs) inv.finished.insert(r.id);
+  std::optional<Manifest> manifest;
+  std::string shard = o.shard;
+  if (!o.manifest.empty()) {  // a shard of a frozen sweep: its file is made, or resumed
+    manifest = read_manifest(o.manifest);
+    const auto index = manifest_shard(*manifest, o.shard);
+    shard = std::to_string(index) + "/" + std::to_string(manifest->shards);
+    inv.out_path = manifest->shard_file(index);
+    if (fs::exists(inv.out_path)) {
+      stored_plan = read_resumed(inv, inv.out_path, o.max_runs);
+      auto stored = attr_string(inv.stored, "shard");
+      if ((stored.empty() ? "0/1" : stored) != shard)  // a file of the whole plan has none
+        throw ConfigError(inv.out_path + ": /: shard is '" + stored + "', expected " + shard);
+    } else {
+      inv.suite = parse_suite(manifest->suite_text, manifest->suite_file);
+      inv.expand = {manifest->tier, manifest->sets, manifest->filters,
+                    std::max<uint64_t>(o.max_runs, manifest->runs.size())};
+    }
+  } else if (!o.resume.empty()) {  // everything comes from the interrupted file
+    stored_plan = read_resumed(inv, o.resume, o.max_runs);
   } else {
     inv.suite = load_suite(o.suite_path);
     inv.expand = {o.tier, o.sets, o.filters, o.max_runs};
   }
   inv.runs = expand(inv.suite, inv.expand);
-  if (!o.resume.empty()) {
+  if (manifest) check_frozen_plan(*manifest, inv.runs);
+  if (inv.resuming()) {
     bool same = inv.runs.size() == stored_plan.size();
     for (size_t i = 0; same && i < inv.runs.size(); ++i) same = inv.runs[i].id == stored_plan[i].id;
     if (!same)
-      throw ConfigError(o.resume + ": the stored suite no longer expands to the stored plan (was this file "
-                                   "written by another genbench version?)");
+      throw ConfigError(inv.resume_path + ": the stored suite no longer expands to the stored plan (was this file "
+                                          "written by another genbench version?)");
   }
   inv.tier = inv.expand.tier.empty() ? inv.suite.default_tier : inv.expand.tier;
-  const auto shard = o.resume.empty() ? o.shard : attr_string(inv.stored, "shard");
+  if (inv.resuming() && !manifest) shard = attr_string(inv.stored, "shard");
   if (!shard.empty())
-    std::tie(inv.shard_index, inv.shard_count) = parse_shard(shard, o.resume.empty() ? "bench-run: --shard" : o.resume + ": /: shard");
+    std::tie(inv.shard_index, inv.shard_count) =
+        parse_shard(shard, inv.resuming() ? inv.resume_path + ": /: shard" : "bench-run: --shard");
   return inv;
 }
 
@@ -146,7 +197,8 @@ InvocationOutcome run_invocation(const Invocation& inv, const InvocationOptions&
   const Detector* detector = find_detector(inv.suite.detector);
 
   InvocationOutcome outcome;
-  outcome.out_path = inv.resuming() ? o.resume : o.out.empty() ? default_out_path(inv) : o.out;
+  outcome.out_path = inv.resuming() ? inv.resume_path : !inv.out_path.empty() ? inv.out_path
+                                                       : o.out.empty() ? default_out_path(inv) : o.out;
   if (!inv.resuming() && !o.force && file_or_its_runs_exist(outcome.out_path))  // finished runs are never replaced silently
     throw ConfigError("bench-run: " + outcome.out_path + " exists; finish it with: bench-run --resume " +
                       outcome.out_path + ", or replace it with --force");

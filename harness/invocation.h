@@ -23,7 +23,8 @@ struct InvocationOptions {
   double run_timeout_s = 0;
   bool force = false;  // --out may name an existing file, which is replaced
   uint64_t max_runs = kDefaultMaxRuns;  // a bigger plan is refused before it is built
-  std::string shard;   // "I/N": only the I-th of N contiguous slices of the plan (0 <= I < N)  // a run still going after this is killed and fails (0: no limit)
+  std::string shard;   // "I/N": only the I-th of N contiguous slices of the plan (0 <= I < N)
+  std::string manifest;  // a frozen sweep's folder (bench-run --slurm): run its shard `shard`
   std::string command_line;  // stored as provenance
   std::string worker_exe;    // the bench-run binary, started as `worker_exe --worker`
 };
@@ -37,10 +38,12 @@ struct Invocation {
   std::vector<RunSpec> runs;       // the whole plan
   std::set<std::string> finished;  // run ids already in the resumed file
   AttrMap stored;                  // the resumed file's root attributes
+  std::string resume_path;         // the file resumed: --resume, or a shard file that exists
+  std::string out_path;            // set by the plan (a shard's file), else --out or the default
 
   int64_t shard_index = 0, shard_count = 1;  // this invocation's slice of the plan
 
-  bool resuming() const { return !stored.empty(); }
+  bool resuming() const { return !resume_path.empty(); }
   bool in_shard(size_t plan_index) const;   // whether the run at this plan index is this shard's
   std::vector<RunSpec> todo() const;  // the shard's runs not finished yet, in plan order
 };
