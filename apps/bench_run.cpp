@@ -103,7 +103,8 @@ int run_suite(const InvocationOptions& o, bool dry_run) {
               outcome.out_path.c_str());
   std::cout << results_table(file, find_detector(suite.detector));
   for (const auto& [k, v] : file.summaries) std::printf("  %s = %s\n", k.c_str(), short_number(v).c_str());
-  if (!suite.description.empty()) std::printf("\n%s", suite.description.c_str());
+  if (!suite.description.empty())
+    std::printf("\n%s%s", suite.description.c_str(), suite.description.back() == '\n' ? "" : "\n");
   if (!outcome.complete) {
     if (o.manifest.empty())
       std::fprintf(stderr, "bench-run: interrupted; finish with: bench-run --resume %s\n", outcome.out_path.c_str());

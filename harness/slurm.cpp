@@ -236,14 +236,17 @@ std::map<int64_t, std::string> queued_shards(const Manifest& m) {
   if (arrays.empty()) return out;
   std::vector<std::string> ids;
   for (const auto& [id, offset] : arrays) ids.push_back(id);
-  auto r = run_command({"squeue", "-h", "-r", "-j", join(ids, ","), "-o", "%F %K %T"});
-  std::istringstream lines(r.out);
-  for (std::string line; std::getline(lines, line);) {
-    std::istringstream words(line);
-    std::string array_id, task, state;
-    if (!(words >> array_id >> task >> state) || !arrays.count(array_id)) continue;
-    if (task.find_first_not_of("0123456789") != std::string::npos) continue;  // "[0-3%2]": not yet split
-    out[arrays[array_id] + std::atoll(task.c_str())] = state;
+  // One query per array: squeue fails as a whole on a job id it has forgotten.
+  for (const auto& id : ids) {
+    auto r = run_command({"squeue", "-h", "-r", "-j", id, "-o", "%F %K %T"});
+    std::istringstream lines(r.out);
+    for (std::string line; std::getline(lines, line);) {
+      std::istringstream words(line);
+      std::string array_id, task, state;
+      if (!(words >> array_id >> task >> state) || !arrays.count(array_id)) continue;
+      if (task.find_first_not_of("0123456789") != std::string::npos) continue;  // "[0-3%2]": not yet split
+      out[arrays[array_id] + std::atoll(task.c_str())] = state;
+    }
   }
   return out;
 }
@@ -395,10 +398,19 @@ int submit_sweep(Manifest m, const SlurmOptions& o) {
     }
     return 0;
   }
+  if (run_command({"sbatch", "--version"}).rc != 0)
+    throw ConfigError("bench-run: --slurm: sbatch cannot be run here (is this a Slurm login node?); nothing was written");
   write_manifest(m);
   write_script(m.dir + "/array.sh", array_script(m));
   write_script(m.dir + "/merge.sh", merge_script(m));
-  auto submitted = submit_shards(m, all_shards(m), m.sbatch_args);
+  Submitted submitted;
+  try {
+    submitted = submit_shards(m, all_shards(m), m.sbatch_args);
+  } catch (const ConfigError& e) {
+    if (fs::exists(m.dir + "/jobs.txt")) throw;  // some jobs are in: --slurm-resubmit goes on from here
+    for (const char* file : {"/manifest.yaml", "/array.sh", "/merge.sh"}) fs::remove(m.dir + file);
+    throw ConfigError(std::string(e.what()) + "\nbench-run: nothing was submitted; " + m.dir + " is free again");
+  }
   std::printf("bench-run: %s%s: %lld runs in %lld shards%s -> %s\n", m.suite.c_str(),
               m.tier.empty() ? "" : (" tier " + m.tier).c_str(), static_cast<long long>(runs),
               static_cast<long long>(m.shards),
