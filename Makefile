@@ -65,10 +65,20 @@ bench: build
 # ran with this bench-run and this config is compared from that file.
 BASELINES := $(wildcard results/baselines/*-ci.h5)
 REUSE ?= 0
+# A ci tier can be exact on one CPU family and another result on the next:
+# robust overfitting sits on a tipping point (catastrophic overfitting), and
+# AVX-512 and AVX2 kernels round differently. Such a suite keeps a baseline
+# per CPU vendor, <suite>-ci.<vendor_id>.h5, which regress takes instead of
+# <suite>-ci.h5 on a machine of that vendor; make baselines CPU_SPECIFIC=1
+# writes one for this machine's.
+CPU_VENDOR := $(shell awk -F': *' '/^vendor_id/ {print $$2; exit}' /proc/cpuinfo 2>/dev/null)
 regress: build
 	@mkdir -p $(BUILD)/regress; status=0; \
 	for base in $(BASELINES); do \
 	  suite=$$(basename $$base -ci.h5); cand=$(BUILD)/regress/$$suite-ci.h5; \
+	  if [ -n "$(CPU_VENDOR)" ] && [ -e results/baselines/$$suite-ci.$(CPU_VENDOR).h5 ]; then \
+	    base=results/baselines/$$suite-ci.$(CPU_VENDOR).h5; echo "make regress: $$suite: the $(CPU_VENDOR) baseline"; \
+	  fi; \
 	  if [ $(REUSE) = 1 ] && [ $$cand -nt $(BUILD)/bench-run ] && [ $$cand -nt configs/$$suite.yaml ]; then \
 	    echo "make regress: $$suite: the ci tier make test ran ($$cand)"; \
 	  else \
@@ -86,7 +96,8 @@ baselines: build
 	for suite in $(SUITES); do \
 	  f=configs/$$suite.yaml; \
 	  if ./$(BUILD)/bench-run $$f --tier ci --dry-run > /dev/null 2>&1; then \
-	    ./$(BUILD)/bench-run $$f --tier ci --force --out results/baselines/$$suite-ci.h5 || exit 1; \
+	    ./$(BUILD)/bench-run $$f --tier ci --force \
+	      --out results/baselines/$$suite-ci$(if $(CPU_SPECIFIC),.$(CPU_VENDOR)).h5 || exit 1; \
 	  fi; \
 	done
 

@@ -1,6 +1,7 @@
-// Catastrophic overfitting of fast FGSM training and its cure by GradAlign:
-// the robust_overfitting suite's ci tier through bench-run, checked seed by
-// seed on the HDF5 file; the local tier adds ELLE and the PGD-trained twins.
+// Catastrophic overfitting of fast FGSM training: the robust_overfitting
+// suite's ci tier through bench-run, checked seed by seed on the HDF5 file;
+// the local tier's measured file adds the cures (GradAlign, ELLE) against
+// their PGD-trained twins.
 // Robust overfitting (Rice et al.): the local_robust tier. Both local tiers
 // are checked on the files they were measured from and, hidden, anew.
 #include <catch2/catch.hpp>
@@ -26,15 +27,6 @@ std::map<std::string, std::map<uint64_t, const RunRecord*>> by_point(const Resul
   REQUIRE(runs.size() == points);
   for (const auto& [point, by_seed] : runs) REQUIRE(by_seed.size() == seeds);
   return runs;
-}
-
-// The lowest value of a metric over the epochs >= first.
-double lowest_from(const RunRecord& run, const std::string& metric, int64_t first) {
-  double lowest = 1e300;
-  const auto& values = run.metrics.at(metric);
-  for (size_t i = 0; i < run.steps.size(); ++i)
-    if (run.steps[i] >= first) lowest = std::min(lowest, values[i]);
-  return lowest;
 }
 
 const Detector& detector() {
@@ -81,33 +73,41 @@ void check_cures(const ResultsFile& file) {
 
 }  // namespace
 
-TEST_CASE("FGSM training loses all PGD robustness within epochs while FGSM accuracy stays high, GradAlign keeps it",
+// What holds on both CPU families measured (AMD EPYC, where the baseline
+// results/baselines/robust_overfitting-ci.h5 was made, and Intel Xeon with
+// AVX-512, robust_overfitting-ci.GenuineIntel.h5): the collapse is a tipping
+// point, and rounding moves it. FGSM training becomes robust on every seed
+// (best PGD-10 accuracy 0.394 / 0.374 on AMD, 0.402 / 0.370 on Intel) and
+// collapses on at least one (both on AMD, at epochs 4 / 5; seed 0 on Intel,
+// at epoch 4, while seed 1 dips to 0.142 and recovers to 0.32). GradAlign
+// (lambda 0.5) held on AMD and collapsed on Intel (epochs 5 / 4), so its cure
+// is not claimed here: the suite's description has the figures.
+TEST_CASE("FGSM training becomes robust and then loses all PGD robustness while FGSM accuracy stays high",
           "[suites][robust_overfitting][signatures]") {
   auto file = test::run_tier("robust_overfitting.yaml", "ci");
   auto runs = by_point(file, 2, 2);
+  int collapsed = 0;
   for (const auto& [seed, run] : runs.at("fgsm")) {
     CAPTURE(seed);
     const auto& s = run->summaries;
-    // robust before the collapse: PGD-10 accuracy clearly above chance (0.1)...
+    // robust before the collapse: PGD-10 accuracy clearly above chance (0.1)
     CHECK(s.at("best_test_pgd_accuracy") >= 0.30);
-    // ...then gone, while the FGSM attack it was trained on still fails: a masked gradient
-    REQUIRE(s.count("collapse_epoch"));
-    CHECK(s.at("collapse_epoch") > s.at("best_epoch"));
-    CHECK(s.at("lowest_test_pgd_after_best") <= 0.02);
-    CHECK(s.at("test_fgsm_at_lowest") >= 0.50);
     CHECK(s.at("final_test_clean_accuracy") >= 0.6);  // the network still classifies clean images
+    // then gone, while the FGSM attack it was trained on still fails: a masked gradient
+    if (s.count("collapse_epoch")) {
+      ++collapsed;
+      CHECK(s.at("collapse_epoch") > s.at("best_epoch"));
+      CHECK(s.at("lowest_test_pgd_after_best") <= 0.02);
+      CHECK(s.at("test_fgsm_at_lowest") >= 0.50);
+    }
   }
+  CHECK(collapsed >= 1);
   for (const auto& [seed, run] : runs.at("fgsm_gradalign")) {
     CAPTURE(seed);
-    const auto& s = run->summaries;
-    // the same training with GradAlign, over the 5 epochs in which FGSM
-    // collapses, does not (measured: no epoch from 3 on below 0.420 / 0.368)...
-    CHECK(s.count("collapse_epoch") == 0);
-    CHECK(lowest_from(*run, "test_pgd_accuracy", 3) >= 0.30);
-    // ...and holds most of PGD training's robustness: 0.429 / 0.406 over
-    // epochs 3-5; the PGD-3 twins run only in the local tier, whose tests
-    // pin the 10-point margin
-    CHECK(s.at("late_test_pgd_accuracy") >= 0.38);
+    // GradAlign's training learns robustness too (0.448 / 0.428 on AMD,
+    // 0.390 / 0.374 on Intel) and keeps classifying clean images
+    CHECK(run->summaries.at("best_test_pgd_accuracy") >= 0.30);
+    CHECK(run->summaries.at("final_test_clean_accuracy") >= 0.6);
   }
 }
 
