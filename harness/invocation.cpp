@@ -2,11 +2,10 @@
 
 #include <unistd.h>
 
-#include <cstdlib>
-#include <optional>
-
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <thread>
 #include <tuple>
 
@@ -90,10 +89,6 @@ std::pair<int64_t, int64_t> parse_shard(const std::string& text, const std::stri
     throw ConfigError(where + ": expected I/N with 0 <= I < N (e.g. 0/4), found '" + text + "'");
   return {index, count};
 }
-
-}  // namespace
-
-namespace {
 
 // The stored plan and what finished, from a file to resume.
 std::vector<PlannedRun> read_resumed(Invocation& inv, const std::string& path, uint64_t max_runs) {

@@ -487,7 +487,7 @@ int slurm_resubmit(const std::string& dir, const std::vector<std::string>& extra
   std::vector<int64_t> todo;
   for (int64_t i = 0; i < m.shards; ++i) {
     auto s = shard_state(m, i, queued);
-    if (s.state == "pending" || s.state == "running") {
+    if (!s.done() && queued.count(i)) {  // pending, running, requeued...: Slurm still has it
       std::printf("  shard %lld is %s: left as it is\n", static_cast<long long>(i), s.state.c_str());
     } else if (!s.done()) {
       std::printf("  shard %lld: %s, %zu of %zu runs%s\n", static_cast<long long>(i), s.state.c_str(), s.finished,
