@@ -8,6 +8,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <catch2/catch.hpp>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -121,6 +123,28 @@ ResultsFile run_tier(const std::string& suite_file, const std::string& tier) {
 
 pid_t bench_run_async(const std::vector<std::string>& args, const std::string& dir) {
   return spawn(BENCH_RUN, args, dir + "/out", dir + "/err", {});
+}
+
+void require_same_runs(const ResultsFile& a, const ResultsFile& b) {
+  REQUIRE(a.plan.size() == b.plan.size());
+  for (size_t i = 0; i < a.plan.size(); ++i) CHECK(a.plan[i].id == b.plan[i].id);
+  REQUIRE(a.runs.size() == b.runs.size());
+  for (size_t i = 0; i < a.runs.size(); ++i) {
+    const auto &x = a.runs[i], &y = b.runs[i];
+    CAPTURE(x.id, x.point);
+    REQUIRE(x.id == y.id);
+    CHECK(x.index == y.index);
+    CHECK(x.status == y.status);
+    CHECK(x.steps == y.steps);
+    CHECK(config_text(x.params) == config_text(y.params));
+    REQUIRE(x.metrics.size() == y.metrics.size());
+    for (const auto& [name, values] : x.metrics) {
+      const auto& other = y.metrics.at(name);
+      REQUIRE(values.size() == other.size());
+      CHECK(std::memcmp(values.data(), other.data(), values.size() * sizeof(double)) == 0);  // bit for bit
+    }
+    CHECK(x.summaries == y.summaries);
+  }
 }
 
 }  // namespace genbench::test

@@ -2,7 +2,6 @@
 // into the file one process writes; missing runs are listed; every file that
 // does not belong, and a run whose copies differ, is refused with one line.
 #include <catch2/catch.hpp>
-#include <cstring>
 #include <filesystem>
 
 #include "results/store.h"
@@ -16,28 +15,6 @@ namespace {
 const char* kSuite =
     "suite: merged\ntask: selftest\ndetector: double_descent\n"
     "defaults: {steps: 60}\nsweep: {grid: {step_std: [0.5, 1, 2, 4]}, seeds: 2}\nlog_every: 5\n";
-
-void require_same_runs(const ResultsFile& a, const ResultsFile& b) {
-  REQUIRE(a.plan.size() == b.plan.size());
-  for (size_t i = 0; i < a.plan.size(); ++i) CHECK(a.plan[i].id == b.plan[i].id);
-  REQUIRE(a.runs.size() == b.runs.size());
-  for (size_t i = 0; i < a.runs.size(); ++i) {
-    const auto &x = a.runs[i], &y = b.runs[i];
-    CAPTURE(x.id, x.point);
-    REQUIRE(x.id == y.id);
-    CHECK(x.index == y.index);
-    CHECK(x.status == y.status);
-    CHECK(x.steps == y.steps);
-    CHECK(config_text(x.params) == config_text(y.params));
-    REQUIRE(x.metrics.size() == y.metrics.size());
-    for (const auto& [name, values] : x.metrics) {
-      const auto& other = y.metrics.at(name);
-      REQUIRE(values.size() == other.size());
-      CHECK(std::memcmp(values.data(), other.data(), values.size() * sizeof(double)) == 0);  // bit for bit
-    }
-    CHECK(x.summaries == y.summaries);
-  }
-}
 
 struct Shards {
   test::TempDir dir;
@@ -75,7 +52,7 @@ TEST_CASE("bench-merge joins the shards of a sweep into the file one process wri
   REQUIRE(r.exit_code == 0);
   CHECK(r.out == "bench-merge: " + out + ": 8 runs from 4 files (0 identical duplicates taken once), 0 missing\n");
   auto merged = read_results(out), single = read_results(s.single);
-  require_same_runs(single, merged);
+  test::require_same_runs(single, merged);
   CHECK(merged.summaries == single.summaries);  // the suite's summaries, computed again over every run
   CHECK(merged.root_string("status") == "complete");
   CHECK(merged.root_string("merged_from") == s.files[0] + "\n" + s.files[1] + "\n" + s.files[2] + "\n" + s.files[3]);
@@ -86,7 +63,7 @@ TEST_CASE("bench-merge joins the shards of a sweep into the file one process wri
     auto again = test::bench_merge({work.file("again.h5"), s.files[0], s.files[1], s.files[2], work.file("copy.h5"), s.files[3]});
     REQUIRE(again.exit_code == 0);
     CHECK_THAT(again.out, Catch::Contains("8 runs from 5 files (2 identical duplicates taken once)"));
-    require_same_runs(single, read_results(work.file("again.h5")));
+    test::require_same_runs(single, read_results(work.file("again.h5")));
   }
   SECTION("runs in no input are listed, exit 1, and --resume finishes the merged file") {
     auto partial = work.file("partial.h5");
@@ -98,7 +75,7 @@ TEST_CASE("bench-merge joins the shards of a sweep into the file one process wri
     auto resumed = test::bench_run({"--resume", partial});
     CAPTURE(resumed.err);
     REQUIRE(resumed.exit_code == 0);
-    require_same_runs(single, read_results(partial));
+    test::require_same_runs(single, read_results(partial));
   }
 }
 

@@ -5,7 +5,6 @@
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <sstream>
 #include <thread>
 
@@ -18,24 +17,6 @@ using test::bench_run;
 namespace {
 
 // Every trajectory value of every run, bit for bit (NaN equals NaN).
-void require_identical_runs(const ResultsFile& a, const ResultsFile& b) {
-  REQUIRE(a.runs.size() == b.runs.size());
-  for (size_t i = 0; i < a.runs.size(); ++i) {
-    const auto &x = a.runs[i], &y = b.runs[i];
-    CAPTURE(x.id, x.point);
-    REQUIRE(x.id == y.id);
-    CHECK(x.status == y.status);
-    CHECK(x.steps == y.steps);
-    REQUIRE(x.metrics.size() == y.metrics.size());
-    for (const auto& [name, values] : x.metrics) {
-      const auto& other = y.metrics.at(name);
-      REQUIRE(values.size() == other.size());
-      CHECK(std::memcmp(values.data(), other.data(), values.size() * sizeof(double)) == 0);
-    }
-    CHECK(x.summaries == y.summaries);
-  }
-}
-
 // Waits until the file holds at least n runs (or the process ended).
 void wait_for_runs(const std::string& path, size_t n) {
   for (int i = 0; i < 600; ++i) {
@@ -136,7 +117,7 @@ TEST_CASE("the same config and seed give bit-identical trajectories whatever --j
   REQUIRE(two.exit_code == 0);
   auto a = read_results(dir.file("j1.h5")), b = read_results(dir.file("j2.h5"));
   REQUIRE(a.runs.size() == 8);
-  require_identical_runs(a, b);
+  test::require_same_runs(a, b);
   CHECK(std::get<int64_t>(a.root.at("jobs")) == 1);
   CHECK(std::get<int64_t>(b.root.at("jobs")) == 2);
 }
@@ -208,7 +189,7 @@ TEST_CASE("kill -9 mid-sweep, then --resume, gives the uninterrupted file", "[cl
   CHECK(std::get<int64_t>(b.root.at("resume_count")) == 1);
   REQUIRE(b.plan.size() == a.plan.size());
   for (size_t i = 0; i < a.plan.size(); ++i) CHECK(a.plan[i].id == b.plan[i].id);
-  require_identical_runs(a, b);
+  test::require_same_runs(a, b);
 }
 
 TEST_CASE("resuming a finished file runs nothing and leaves its runs as they were", "[cli][resume]") {
@@ -227,7 +208,7 @@ TEST_CASE("resuming a finished file runs nothing and leaves its runs as they wer
   auto after = read_results(path);
   CHECK(after.root_string("status") == "complete");
   CHECK(std::get<int64_t>(after.root.at("resume_count")) == 1);
-  require_identical_runs(before, after);
+  test::require_same_runs(before, after);
 }
 
 TEST_CASE("Ctrl-C stops cleanly, keeps finished runs and says how to resume", "[cli][resume]") {
