@@ -119,7 +119,6 @@ int run_suite(const InvocationOptions& o, bool dry_run) {
 
 // --slurm: the plan frozen, as a job array and a merge job.
 int submit_to_slurm(const InvocationOptions& o, SlurmOptions slurm) {
-  if (!o.shard.empty()) throw ConfigError("bench-run: --slurm cuts the plan itself (--shards N); drop --shard");
   auto invocation = plan_invocation(o);
   auto m = manifest_of(invocation.runs);
   m.suite = invocation.suite.suite;
@@ -203,6 +202,7 @@ int main(int argc, char** argv) {
   for (const char* taken : {"suite", "--tier", "--set", "--filter", "--out", "--force", "--shard"}) resume->excludes(taken);
   for (auto* option : {resume, list_opt, describe_opt, manifest_opt, status_opt, merge_opt, resubmit_opt})
     slurm_opt->excludes(option);
+  for (const char* taken : {"--out", "--force", "--shard"}) slurm_opt->excludes(taken);  // DIR says where; --shards how
   for (const char* taken : {"suite", "--tier", "--set", "--filter", "--out", "--force", "--resume"}) manifest_opt->excludes(taken);
   for (auto* needs_slurm : {shards_opt, throttle_opt, requeue_opt}) needs_slurm->needs(slurm_opt);
   list_opt->excludes(describe_opt);
