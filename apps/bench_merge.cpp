@@ -31,10 +31,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   try {
-    const Detector* detector = detector_for(read_results(inputs.front(), {/*trajectories=*/false}));
-    std::function<std::map<std::string, double>(const ResultsFile&)> summaries;
-    if (detector) summaries = [detector](const ResultsFile& file) { return detector->analyse_suite(file); };
-    auto report = merge_results(out, inputs, summaries);
+    auto first = read_results(inputs.front(), {/*trajectories=*/false});
+    auto report = merge_results(out, inputs, suite_summaries_for(first));
     std::cout << "bench-merge: " << out << ": " << report.runs << " runs from " << inputs.size() << " files ("
               << report.duplicates << " identical duplicates taken once), " << report.missing.size() << " missing\n";
     const size_t shown = std::min<size_t>(report.missing.size(), 20);

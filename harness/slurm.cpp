@@ -276,8 +276,8 @@ ShardState shard_state(const Manifest& m, int64_t shard, const std::map<int64_t,
     }
   }
   auto q = queued.find(shard);
-  if (!s.state.empty()) {
-  } else if (complete) {
+  if (!s.state.empty()) return s;  // unreadable
+  if (complete) {
     s.state = s.failed ? "failed" : "done";
   } else if (q != queued.end()) {
     s.state = q->second == "PENDING" ? "pending" : q->second == "RUNNING" ? "running" : "queued (" + q->second + ")";
@@ -464,10 +464,8 @@ int slurm_merge(const std::string& dir) {
     return 1;
   }
   try {
-    const Detector* detector = detector_for(read_results(inputs.front(), {/*trajectories=*/false}));
-    std::function<std::map<std::string, double>(const ResultsFile&)> summaries;
-    if (detector) summaries = [detector](const ResultsFile& file) { return detector->analyse_suite(file); };
-    auto report = merge_results(m.merged_file(), inputs, summaries);
+    auto first = read_results(inputs.front(), {/*trajectories=*/false});
+    auto report = merge_results(m.merged_file(), inputs, suite_summaries_for(first));
     std::printf("bench-run: %s: %zu of %zu runs from %zu shard files\n", m.merged_file().c_str(), report.runs,
                 m.runs.size(), inputs.size());
     if (problems.empty() && report.missing.empty()) return 0;

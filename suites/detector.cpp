@@ -24,6 +24,12 @@ const Detector* detector_for(const ResultsFile& file) {
   return find_detector(name.empty() ? file.root_string("suite") : name);
 }
 
+std::function<std::map<std::string, double>(const ResultsFile&)> suite_summaries_for(const ResultsFile& file) {
+  const Detector* detector = detector_for(file);
+  if (!detector) return {};
+  return [detector](const ResultsFile& joined) { return detector->analyse_suite(joined); };
+}
+
 bool is_treatment(const std::string& key, const std::vector<std::string>& treatment) {
   for (const auto& t : treatment) {
     if (!t.empty() && t.back() == '*' ? key.compare(0, t.size() - 1, t, 0, t.size() - 1) == 0 : key == t) return true;

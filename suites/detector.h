@@ -7,6 +7,7 @@
 //   GENBENCH_REGISTER_DETECTOR(MatrixSensingDetector);
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -53,6 +54,9 @@ const Detector* find_detector(const std::string& name);  // nullptr when none
 std::vector<const Detector*> all_detectors();            // sorted by name
 // The detector of a results file: its `detector` attribute, else its suite's name.
 const Detector* detector_for(const ResultsFile& file);
+// The suite-level summaries of files like `file` (its detector's
+// analyse_suite), for merge_results; empty when its suite has no detector.
+std::function<std::map<std::string, double>(const ResultsFile&)> suite_summaries_for(const ResultsFile& file);
 bool register_detector(std::unique_ptr<Detector> detector);
 
 // Whether a parameter is one of a treatment's (a name, or a prefix ending in '*').
