@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <random>
 
 namespace genbench {
@@ -468,6 +469,45 @@ class WriterLock {
 
 // ---- writer -------------------------------------------------------------------
 
+namespace {
+
+// /verdicts: one row per claim, as equal-length 1-D datasets (SCHEMA.md).
+void write_verdicts(H5::H5File& file, const std::vector<Verdict>& verdicts) {
+  if (link_exists(file, "/verdicts")) file.unlink("/verdicts");
+  auto g = file.createGroup("/verdicts");
+  std::vector<std::string> claim, outcome, measured, bound, source;
+  std::vector<double> value;
+  for (const auto& v : verdicts) {
+    claim.push_back(v.claim), outcome.push_back(v.outcome), measured.push_back(v.measured);
+    bound.push_back(v.bound), source.push_back(v.source), value.push_back(v.value);
+  }
+  write_strings(g, "claim", claim);
+  write_strings(g, "outcome", outcome);
+  write_strings(g, "measured", measured);
+  write_strings(g, "bound", bound);
+  write_strings(g, "source", source);
+  hsize_t n = value.size();
+  auto ds = g.createDataSet("value", H5::PredType::NATIVE_DOUBLE, H5::DataSpace(1, &n));
+  if (n) ds.write(value.data(), H5::PredType::NATIVE_DOUBLE);
+}
+
+std::vector<Verdict> read_verdicts(const H5::H5File& file) {
+  std::vector<Verdict> out;
+  if (!link_exists(file, "/verdicts")) return out;  // no claims judged (or a file from before them)
+  auto g = file.openGroup("/verdicts");
+  auto claim = read_strings(g.openDataSet("claim")), outcome = read_strings(g.openDataSet("outcome")),
+       measured = read_strings(g.openDataSet("measured")), bound = read_strings(g.openDataSet("bound")),
+       source = read_strings(g.openDataSet("source"));
+  auto value = read_column<double>(g.openDataSet("value"), H5::PredType::NATIVE_DOUBLE);
+  for (const auto* column : {&outcome, &measured, &bound, &source})
+    if (column->size() != claim.size()) throw H5::GroupIException("verdicts", "its columns differ in length");
+  if (value.size() != claim.size()) throw H5::GroupIException("verdicts", "its columns differ in length");
+  for (size_t i = 0; i < claim.size(); ++i) out.push_back({claim[i], outcome[i], measured[i], bound[i], source[i], value[i]});
+  return out;
+}
+
+}  // namespace
+
 struct ResultsWriter::Impl {
   std::unique_ptr<WriterLock> lock;
   std::string dir;                         // the loose runs: path + ".runs"
@@ -478,6 +518,7 @@ struct ResultsWriter::Impl {
   std::set<std::string> partial_ids;       // what partial.h5 holds now
   AttrMap pending_attrs;                   // root attributes for the next compaction
   std::map<std::string, double> pending_summaries;
+  std::optional<std::vector<Verdict>> pending_verdicts;  // the table for the next compaction
   bool clear_main_partial = false;         // a version-1 file's /partial, to empty
   std::vector<std::string> segments;       // committed, not yet compacted
   int64_t next_segment = 0;
@@ -657,6 +698,8 @@ void ResultsWriter::set_root_summaries(const std::map<std::string, double>& summ
   for (const auto& [k, v] : summaries) impl_->pending_summaries[k] = v;
 }
 
+void ResultsWriter::set_verdicts(const std::vector<Verdict>& verdicts) { impl_->pending_verdicts = verdicts; }
+
 void ResultsWriter::commit() {
   auto& m = *impl_;
   if (!m.pending.empty()) {  // one segment: O(these runs)
@@ -681,7 +724,8 @@ void ResultsWriter::commit() {
     for (const auto& run : m.partial) m.partial_ids.insert(run.id);
     m.partial_dirty = false;
   }
-  const bool root_changed = !m.pending_attrs.empty() || !m.pending_summaries.empty() || m.clear_main_partial;
+  const bool root_changed = !m.pending_attrs.empty() || !m.pending_summaries.empty() || m.pending_verdicts ||
+                            m.clear_main_partial;
   if (root_changed || m.loose_runs >= std::max(kMinLooseRuns, m.compacted_runs)) compact();
 }
 
@@ -723,6 +767,7 @@ void ResultsWriter::compact() {
     for (const auto& [k, v] : m.pending_attrs) write_attr(file, k, v);
     auto summary = file.openGroup("/summary");
     for (const auto& [k, v] : m.pending_summaries) write_attr(summary, k, v);
+    if (m.pending_verdicts) write_verdicts(file, *m.pending_verdicts);
     file.close();
   };
   try {
@@ -744,6 +789,7 @@ void ResultsWriter::compact() {
   m.loose_runs = 0;
   m.pending_attrs.clear();
   m.pending_summaries.clear();
+  m.pending_verdicts.reset();
   m.clear_main_partial = false;
   if (m.partial_ids.empty()) {
     std::error_code ec;
@@ -863,6 +909,7 @@ ResultsFile read_once(const std::string& path, bool trajectories) {
     auto summary = read_attrs(file.openGroup("/summary"));
     for (const auto& [k, v] : summary) out.summaries[k] = typed_attr<double>(summary, k, 0.0);
   });
+  out.verdicts = guarded(path, "/verdicts", "cannot read", [&] { return read_verdicts(file); });
 
   out.runs = read_run_groups(file, path, "/runs", trajectories);
   out.partial = read_run_groups(file, path, "/partial", trajectories);  // version 1 kept them here

@@ -73,6 +73,17 @@ struct RunRecord {
   double summary_or(const std::string& key, double fallback) const;
 };
 
+// One claim of a suite's `expect:` as judged on a file (suites/claims.h
+// evaluates them; the store only keeps them).
+struct Verdict {
+  std::string claim;     // its name
+  std::string outcome;   // "pass", "fail" or "error" (it could not be judged: a typo, a missing point)
+  std::string measured;  // what was measured, as text ("0.0291", "3 of 3 seeds: 830..1030")
+  std::string bound;     // what it had to be ("<= 0.1")
+  std::string source;    // where the claim comes from (a paper, a measurement)
+  double value = 0;      // the measured number the outcome went by (NaN where none)
+};
+
 // YAML text of a resolved config, one "key: value" line per parameter.
 std::string config_text(const Params& params);
 
@@ -96,6 +107,7 @@ class ResultsWriter {
   // Both written at the next commit, which then folds every loose run in.
   void set_root_attrs(const AttrMap& attrs);
   void set_root_summaries(const std::map<std::string, double>& summaries);
+  void set_verdicts(const std::vector<Verdict>& verdicts);  // replaces the file's whole table
   void commit();  // durable and atomic: what it wrote is all there, or none of it
   // Commits, then folds every loose run into the file; the writer is done.
   void close();
@@ -119,6 +131,7 @@ struct ResultsFile {
   std::vector<RunRecord> runs;    // finished runs, by plan index
   std::vector<RunRecord> partial; // runs in progress at the last commit (status Running)
   std::map<std::string, double> summaries;  // suite-level summaries
+  std::vector<Verdict> verdicts;            // the claims judged when the sweep ended; empty: none
 
   const RunRecord* find(const std::string& id) const;
   std::vector<PlannedRun> missing() const;  // planned, not finished
