@@ -11,8 +11,8 @@
 #include <iostream>
 
 #include "apps/cli.h"
+#include "harness/verdicts.h"
 #include "results/merge.h"
-#include "suites/detector.h"
 
 using namespace genbench;
 
@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
   }
   try {
     auto first = read_results(inputs.front(), {/*trajectories=*/false});
-    auto report = merge_results(out, inputs, suite_summaries_for(first));
+    auto report = merge_results(out, inputs, suite_analysis_for(first));
     std::cout << "bench-merge: " << out << ": " << report.runs << " runs from " << inputs.size() << " files ("
               << report.duplicates << " identical duplicates taken once), " << report.missing.size() << " missing\n";
     const size_t shown = std::min<size_t>(report.missing.size(), 20);

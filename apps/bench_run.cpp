@@ -1,8 +1,9 @@
 // bench-run: runs a suite (configs/*.yaml) and writes one HDF5 file.
 //
 // Exit codes: 0 every run finished (ok or diverged: divergence is a result),
-// 1 a run failed or the results could not be written, 2 bad input (nothing
-// was written), 128 + the signal when stopped by SIGINT (130), SIGTERM (143)
+// 1 a run failed or the results could not be written (with --check: or a
+// claim failed), 2 bad input (nothing was written; with --check: or a claim
+// could not be judged), 128 + the signal when stopped by SIGINT (130), SIGTERM (143)
 // or SIGHUP (129): every finished run is in the file.
 #include <algorithm>
 #include <csignal>
@@ -17,6 +18,7 @@
 #include "harness/result_table.h"
 #include "harness/scheduler.h"
 #include "harness/slurm.h"
+#include "harness/verdicts.h"
 #include "harness/worker.h"
 #include "suites/detector.h"
 #include "tasks/task.h"
@@ -52,6 +54,33 @@ int list(const std::string& dir) {
   return 0;
 }
 
+// --list-claims: every suite's claims (its default tier's) as the Markdown README quotes.
+int list_claims(const std::string& dir) {
+  std::vector<fs::path> files;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().extension() == ".yaml") files.push_back(e.path());
+  if (ec) throw ConfigError(dir + ": cannot list suites: " + ec.message());
+  std::sort(files.begin(), files.end());
+  auto cell = [](std::string text) {  // a Markdown table cell
+    std::string out;
+    for (char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);
+    return out;
+  };
+  for (const auto& f : files) {
+    auto suite = load_suite(f.string());
+    const auto& claims = claims_for(suite, suite.default_tier);
+    if (claims.empty()) continue;
+    std::printf("**%s** (`%s`, tier %s)\n\n| claim | quantity | bound | source |\n|---|---|---|---|\n", suite.suite.c_str(),
+                f.filename().string().c_str(), suite.default_tier.empty() ? "-" : suite.default_tier.c_str());
+    for (const auto& c : claims)
+      std::printf("| %s | %s | %s | %s |\n", cell(c.name).c_str(), cell(c.subject_text()).c_str(),
+                  cell(c.bound_text() + (c.per_run ? ", " + c.over_text() : "")).c_str(), cell(c.source).c_str());
+    std::printf("\n");
+  }
+  return 0;
+}
+
 int describe(const std::string& name) {
   const Task* task = find_task(name);
   if (!task) {
@@ -81,7 +110,35 @@ std::string self_exe() {
   return ec ? "bench-run" : p.string();
 }
 
-int run_suite(const InvocationOptions& o, bool dry_run) {
+// --judge FILE: the claims of FILE's suite (or of the suite file given) judged on it.
+int judge(const std::string& path, const InvocationOptions& o, bool check) {
+  auto file = read_results(path);
+  auto tier = o.tier.empty() ? file.root_string("tier") : o.tier;
+  std::vector<Claim> claims;
+  std::string source;
+  if (o.suite_path.empty()) {
+    claims = stored_claims(file, tier);
+    source = "the suite file it stores";
+  } else {
+    auto suite = load_suite(o.suite_path);
+    if (!suite.tiers.empty() && !suite.tiers.count(tier))
+      throw ConfigError(suite.file + ": no tier '" + tier + "' (the file's tier is '" + file.root_string("tier") + "')");
+    claims = claims_for(suite, tier);
+    source = suite.file;
+  }
+  if (!file.missing().empty())
+    std::fprintf(stderr, "bench-run: %s holds %zu of %zu planned runs: the missing ones fail their claims\n", path.c_str(),
+                 file.runs.size(), file.plan.size());
+  auto verdicts = judge_claims(claims, file);
+  if (verdicts.empty()) {
+    std::printf("%s: tier '%s' of %s makes no claims\n", path.c_str(), tier.c_str(), source.c_str());
+    return 0;
+  }
+  std::printf("%s (tier %s, claims of %s)\n%s", path.c_str(), tier.c_str(), source.c_str(), verdict_table(verdicts).c_str());
+  return check ? verdict_exit_code(verdicts) : 0;
+}
+
+int run_suite(const InvocationOptions& o, bool dry_run, bool check) {
   auto invocation = plan_invocation(o);
   if (dry_run) {
     std::vector<RunSpec> shown;  // the shard's slice when there is one
@@ -103,6 +160,7 @@ int run_suite(const InvocationOptions& o, bool dry_run) {
               outcome.out_path.c_str());
   std::cout << results_table(file, find_detector(suite.detector));
   for (const auto& [k, v] : file.summaries) std::printf("  %s = %s\n", k.c_str(), short_number(v).c_str());
+  if (!outcome.verdicts.empty()) std::printf("\n%s", verdict_table(outcome.verdicts).c_str());
   if (!suite.description.empty())
     std::printf("\n%s%s", suite.description.c_str(), suite.description.back() == '\n' ? "" : "\n");
   if (!outcome.complete) {
@@ -114,7 +172,8 @@ int run_suite(const InvocationOptions& o, bool dry_run) {
                    static_cast<long long>(invocation.shard_count));
     return 128 + (interrupting_signal() ? interrupting_signal() : SIGINT);
   }
-  return outcome.failed > 0 ? 1 : 0;
+  if (outcome.failed > 0) return 1;
+  return check ? verdict_exit_code(outcome.verdicts) : 0;
 }
 
 // --slurm: the plan frozen, as a job array and a merge job.
@@ -143,7 +202,8 @@ int main(int argc, char** argv) {
 
   CLI::App app{"Runs a suite (configs/*.yaml) and writes every run's trajectory to one HDF5 file.", "bench-run"};
   InvocationOptions o;
-  bool dry_run = false;
+  bool dry_run = false, check = false;
+  std::string judge_path;
   std::string list_dir = "configs", describe_task;
   app.add_option("suite", o.suite_path, "the suite file (configs/*.yaml)")->type_name("SUITE.yaml");
   app.add_option("--tier", o.tier, "a tier of the suite (smoke, ci, full...); default: the suite's default_tier");
@@ -152,6 +212,13 @@ int main(int argc, char** argv) {
   cli::repeatable(app.add_option("--filter", o.filters, "keep runs where it holds: k=2, seed<2, optimizer!=gd, point=name (repeatable)"))
       ->type_name("EXPR");
   app.add_flag("--dry-run", dry_run, "print the expanded run table and exit");
+  app.add_flag("--check", check,
+               "exit 1 when a claim of the tier (its expect:) fails, 2 when one cannot be judged; without it the "
+               "verdicts are printed and stored, and only runs decide the exit code");
+  auto* judge_opt = app.add_option("--judge", judge_path,
+                                   "judge the claims on a results file and print the verdicts (the file's stored suite, "
+                                   "or SUITE.yaml when given; --tier picks another tier); nothing is written")
+                        ->type_name("FILE");
   app.add_option("--jobs", o.jobs, "runs side by side, one process each (default: the number of cores)")
       ->check(cli::int_range(1, 1024))->type_name("N");
   app.add_option("--device", o.device, "cpu, cuda, cuda:i or auto (default cpu)");
@@ -171,6 +238,10 @@ int main(int argc, char** argv) {
   auto* resume = app.add_option("--resume", o.resume, "finish an interrupted or killed invocation's file")->type_name("FILE");
   auto* list_opt = app.add_option("--list", list_dir, "list the suites in DIR (default configs/) and the tasks")
                        ->expected(0, 1)->type_name("[DIR]");
+  std::string claims_dir = "configs";
+  auto* list_claims_opt = app.add_option("--list-claims", claims_dir,
+                                         "every suite's claims in DIR (default configs/), for its default tier, as Markdown")
+                              ->expected(0, 1)->type_name("[DIR]");
   auto* describe_opt = app.add_option("--describe", describe_task, "a task's parameters: type, default, range, help")
                            ->type_name("TASK");
   SlurmOptions slurm;
@@ -206,11 +277,15 @@ int main(int argc, char** argv) {
   for (const char* taken : {"suite", "--tier", "--set", "--filter", "--out", "--force", "--resume"}) manifest_opt->excludes(taken);
   for (auto* needs_slurm : {shards_opt, throttle_opt, requeue_opt}) needs_slurm->needs(slurm_opt);
   list_opt->excludes(describe_opt);
+  for (const char* taken : {"--set", "--filter", "--out", "--force", "--resume", "--shard", "--manifest", "--slurm", "--dry-run"})
+    judge_opt->excludes(taken);
   if (auto code = cli::parse(app, argc, argv)) return *code;
 
   try {
     if (list_opt->count()) return list(list_dir);
+    if (list_claims_opt->count()) return list_claims(claims_dir);
     if (describe_opt->count()) return describe(describe_task);
+    if (judge_opt->count()) return judge(judge_path, o, check);
     if (status_opt->count()) return slurm_status(slurm_status_dir);
     if (merge_opt->count()) return slurm_merge(slurm_merge_dir);
     for (int i = 0; i < argc; ++i) o.command_line += (i ? " " : "") + std::string(argv[i]);
@@ -225,7 +300,7 @@ int main(int argc, char** argv) {
       std::cerr << "bench-run: no suite file given (see bench-run --help)\n";
       return 2;
     }
-    return run_suite(o, dry_run);
+    return run_suite(o, dry_run, check);
   } catch (const ConfigError& e) {
     std::cerr << e.what() << "\n";
     return 2;

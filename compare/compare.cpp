@@ -234,6 +234,14 @@ CompareResult compare_results(const ResultsFile& baseline, const ResultsFile& ca
     return out;
   }
   for (const auto& point : order) compare_group(groups[point], tolerances, out);
+  // A claim the baseline's runs satisfied and the candidate's do not is a
+  // regression whatever the tolerances say (a claim new to the candidate, or
+  // one the baseline already failed, is not compared).
+  for (const auto& b : candidate.verdicts)
+    for (const auto& a : baseline.verdicts)
+      if (a.claim == b.claim && a.outcome == "pass")
+        out.comparisons.push_back({"claim", b.claim, a.value, b.value, "pass -> " + b.outcome + ": " + b.measured + " (" + b.bound + ")",
+                                   b.outcome == "pass"});
   out.points = order.size();
   out.verdict = out.failures() ? CompareResult::Regression : CompareResult::Same;
   return out;

@@ -7,7 +7,8 @@
 // crossing may move while the phenomenon does not.
 //
 // Three outcomes, never confused: the same within tolerance; a regression
-// (a summary, a final value, a curve or a status moved); or incomparable (a
+// (a summary, a final value, a curve or a status moved, or a claim of the
+// suite that held in the baseline fails in the candidate); or incomparable (a
 // file unreadable, another suite, a baseline run missing from the candidate,
 // or a candidate run that failed: a broken harness is not a regression).
 #pragma once

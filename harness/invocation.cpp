@@ -14,6 +14,7 @@
 #include "harness/progress.h"
 #include "harness/provenance.h"
 #include "harness/scheduler.h"
+#include "harness/verdicts.h"
 #include "harness/worker.h"
 #include "suites/detector.h"
 
@@ -230,10 +231,21 @@ InvocationOutcome run_invocation(const Invocation& inv, const InvocationOptions&
   progress.done();
   outcome.failed = progress.failed();
   if (!outcome.write_error.empty()) return outcome;
-  if (detector) {  // suite-level summaries, from the file as it now stands
-    writer->commit();  // the summaries are computed from every run committed
+  // Suite-level summaries, then the claims, from the file as it now stands;
+  // the claims judge the whole sweep: not a shard's slice, not an interrupted one.
+  const bool judged = outcome.complete && inv.shard_count == 1 && !claims_for(inv.suite, inv.tier).empty();
+  if (detector || judged) {
+    writer->commit();  // both read every run committed
     auto so_far = read_results(outcome.out_path);
-    writer->set_root_summaries(detector->analyse_suite(so_far));
+    if (detector) {
+      auto summaries = detector->analyse_suite(so_far);
+      writer->set_root_summaries(summaries);
+      for (const auto& [k, v] : summaries) so_far.summaries[k] = v;
+    }
+    if (judged) {
+      outcome.verdicts = judge_tier(inv.suite, inv.tier, so_far);
+      writer->set_verdicts(outcome.verdicts);
+    }
   }
   writer->set_root_attrs({{"end_time", utc_now()}, {"status", to_string(outcome.complete ? FileStatus::Complete : FileStatus::Interrupted)}});
   writer->commit();

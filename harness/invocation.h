@@ -54,6 +54,7 @@ struct InvocationOutcome {
   bool complete = false;    // false: interrupted (Ctrl-C); --resume finishes it
   size_t failed = 0;        // runs that ended `failed`
   std::string write_error;  // the results could not be written; the sweep stopped
+  std::vector<Verdict> verdicts;  // the tier's claims, judged when the whole sweep is in
 };
 // Runs what is left of the plan into the results file, committing each run
 // as it finishes; the detector's summaries are stored with each run and for

@@ -239,6 +239,7 @@ std::string html_report(const std::vector<SuiteReport>& reports, const std::vect
       "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right;white-space:nowrap}th{background:#f3f3f3}\n"
       ".scroll{overflow-x:auto}\n"
       "td.l,th.l{text-align:left}.warn{color:#a00;font-weight:bold}\n"
+      "tr.pass td.mark{color:#070}tr.fail td{background:#fde8e8}tr.fail td.mark{color:#a00}td.mark{font-weight:bold}\n"
       ".plots{display:flex;flex-wrap:wrap;gap:12px}pre{background:#f7f7f7;padding:8px;overflow:auto}\n"
       "</style></head><body>\n<h1>genbench report</h1>\n";
   for (const auto& rep : reports) {
@@ -246,6 +247,20 @@ std::string html_report(const std::vector<SuiteReport>& reports, const std::vect
     auto suite = f.root_string("suite");
     h += "<section class=\"suite\" data-suite=\"" + escape_xml(suite) + "\">\n<h2>" + escape_xml(suite) + " — tier " +
          escape_xml(f.root_string("tier")) + "</h2>\n";
+    if (!f.verdicts.empty()) {  // first: does the phenomenon hold?
+      size_t hold = 0;
+      for (const auto& v : f.verdicts) hold += v.outcome == "pass";
+      h += "<h3>Claims: " + std::to_string(hold) + " of " + std::to_string(f.verdicts.size()) +
+           " hold</h3>\n<table class=\"verdicts\"><tr><th></th><th class=\"l\">claim</th><th class=\"l\">measured</th>"
+           "<th class=\"l\">bound</th><th class=\"l\">source</th></tr>\n";
+      for (const auto& v : f.verdicts) {
+        const char* mark = v.outcome == "pass" ? "\u2713" : v.outcome == "fail" ? "\u2717" : v.outcome == "skip" ? "skipped" : "error";
+        h += "<tr class=\"" + escape_xml(v.outcome) + "\"><td class=\"mark\">" + mark + "</td><td class=\"l\">" +
+             escape_xml(v.claim) + "</td><td class=\"l\">" + escape_xml(v.measured) + "</td><td class=\"l\">" +
+             escape_xml(v.bound) + "</td><td class=\"l\">" + escape_xml(v.source) + "</td></tr>\n";
+      }
+      h += "</table>\n";
+    }
     h += "<table class=\"provenance\">\n";
     auto row = [&](const std::string& k, const std::string& v) {
       h += "<tr><th class=\"l\">" + escape_xml(k) + "</th><td class=\"l\">" + escape_xml(v) + "</td></tr>\n";

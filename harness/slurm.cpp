@@ -17,10 +17,10 @@
 #include "core/errors.h"
 #include "core/text.h"
 #include "harness/provenance.h"
+#include "harness/verdicts.h"
 #include "results/merge.h"
 #include "results/status.h"
 #include "results/store.h"
-#include "suites/detector.h"
 
 namespace genbench {
 
@@ -465,7 +465,7 @@ int slurm_merge(const std::string& dir) {
   }
   try {
     auto first = read_results(inputs.front(), {/*trajectories=*/false});
-    auto report = merge_results(m.merged_file(), inputs, suite_summaries_for(first));
+    auto report = merge_results(m.merged_file(), inputs, suite_analysis_for(first));
     std::printf("bench-run: %s: %zu of %zu runs from %zu shard files\n", m.merged_file().c_str(), report.runs,
                 m.runs.size(), inputs.size());
     if (problems.empty() && report.missing.empty()) return 0;

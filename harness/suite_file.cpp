@@ -15,9 +15,9 @@ namespace {
 
 const std::vector<std::string> kTopKeys = {"suite",     "task",         "detector",  "description",
                                            "defaults",  "sweep",        "tiers",     "default_tier",
-                                           "log_every", "threads",      "tolerances"};
+                                           "log_every", "threads",      "tolerances", "expect"};
 const std::vector<std::string> kSweepKeys = {"points", "grid", "zip", "seeds"};
-const std::vector<std::string> kTierKeys = {"sweep", "seeds", "log_every", "description"};
+const std::vector<std::string> kTierKeys = {"sweep", "seeds", "log_every", "description", "expect"};
 
 using Axes = std::vector<std::pair<std::string, std::vector<ParamValue>>>;
 
@@ -130,6 +130,7 @@ struct SuiteParser : YamlReader {
       } else if (key == "seeds") t.seeds = seeds(kv.second, sub);
       else if (key == "log_every") t.log_every = integer(kv.second, sub, 1);
       else if (key == "description") t.description = scalar(kv.second, sub);
+      else if (key == "expect") t.claims = kv.second.IsSequence() && kv.second.size() == 0 ? std::vector<Claim>{} : parse_claims(kv.second, *this, sub);
       else t.overrides[key] = value(kv.second, spec_for(kv.first, path + ".", kTierKeys), sub);
     }
     return t;
@@ -144,6 +145,30 @@ struct SuiteParser : YamlReader {
     specs = task->params();
   }
 };
+
+// A claim about a point no run of the tier has is a typo (or a point the tier dropped).
+void check_claim_points(const YamlReader& reader, const SuiteSpec& suite, const std::string& tier,
+                        const std::vector<RunSpec>& runs) {
+  std::vector<std::string> labels;
+  for (const auto& r : runs) labels.push_back(r.point);
+  auto check = [&](const std::string& point, const YAML::Mark& mark, const std::string& key) {
+    if (point.empty()) return;
+    for (const auto& label : labels)
+      if (point_matches(label, point)) return;
+    std::vector<std::string> names;  // the points' names, and their whole labels
+    for (const auto& label : labels) names.push_back(label.substr(0, label.find(' '))), names.push_back(label);
+    reader.fail(mark, key, "no point '" + point + "' in " + (tier.empty() ? std::string("the sweep") : "tier '" + tier + "'") +
+                               did_you_mean(point, names) +
+                               (suite.tiers.count(tier) && !suite.tiers.at(tier).claims ? "; a tier of other points needs its own expect:" : ""));
+  };
+  const auto& claims = claims_for(suite, tier);
+  const auto own = suite.tiers.count(tier) && suite.tiers.at(tier).claims;
+  for (size_t i = 0; i < claims.size(); ++i) {
+    auto at = (own ? "tiers." + tier + ".expect[" : std::string("expect[")) + std::to_string(i) + "]";
+    check(claims[i].point, claims[i].point_mark, at + ".point");
+    if (claims[i].ref) check(claims[i].ref->point, claims[i].ref_point_mark, at + ".point");
+  }
+}
 
 }  // namespace
 
@@ -176,6 +201,7 @@ SuiteSpec parse_suite(const std::string& text, const std::string& file) {
   if (auto n = root["log_every"]) suite.log_every = parser.integer(n, "log_every", 1);
   if (auto n = root["threads"]) suite.threads = parser.integer(n, "threads", 1);
   if (auto n = root["tolerances"]) suite.tolerances = read_tolerances(n, parser);
+  if (auto n = root["expect"]) suite.claims = parse_claims(n, parser, "expect");
   if (auto n = root["tiers"]) {
     if (!n.IsMap()) parser.fail(n.Mark(), "tiers", "expected a map of tiers, found " + YamlReader::describe(n));
     for (const auto& kv : n) suite.tiers[kv.first.Scalar()] = parser.tier(kv.second, "tiers." + kv.first.Scalar());
@@ -187,10 +213,16 @@ SuiteSpec parse_suite(const std::string& text, const std::string& file) {
   }
   // Expanding every tier now reports cross-parameter errors before anything
   // runs; a tier too big to build is checked when it is chosen (expand refuses it then).
+  // Each claim's points are checked against the plan of every tier it judges.
   for (const auto& [name, tier] : suite.tiers)
-    if (plan_size(suite, name) <= kDefaultMaxRuns) expand(suite, {name, {}, {}});
-  if (suite.tiers.empty() && plan_size(suite, "") <= kDefaultMaxRuns) expand(suite, {});
+    if (plan_size(suite, name) <= kDefaultMaxRuns) check_claim_points(parser, suite, name, expand(suite, {name, {}, {}}));
+  if (suite.tiers.empty() && plan_size(suite, "") <= kDefaultMaxRuns) check_claim_points(parser, suite, "", expand(suite, {}));
   return suite;
+}
+
+const std::vector<Claim>& claims_for(const SuiteSpec& suite, const std::string& tier) {
+  auto it = suite.tiers.find(tier);
+  return it != suite.tiers.end() && it->second.claims ? *it->second.claims : suite.claims;
 }
 
 SuiteSpec load_suite(const std::string& path) {

@@ -17,6 +17,8 @@
 //   log_every: 10
 //   threads: 1                       # LibTorch/OpenBLAS threads per run
 //   tolerances: {...}                # for bench-compare; see compare/tolerances.h
+//   expect: [...]                    # the phenomenon's claims, judged when a sweep ends; see suites/claims.h
+//                                    # (a tier's own `expect:` replaces them; `expect: []` drops them)
 //
 // Every error is a ConfigError "file:line:col: key: message".
 #pragma once
@@ -30,6 +32,7 @@
 #include "compare/tolerances.h"
 #include "core/errors.h"
 #include "core/params.h"
+#include "suites/claims.h"
 
 namespace genbench {
 
@@ -53,6 +56,7 @@ struct Tier {
   std::optional<std::vector<uint64_t>> seeds;
   std::optional<int64_t> log_every;
   std::string description;
+  std::optional<std::vector<Claim>> claims;  // replaces the suite's `expect:` ([] drops them)
 };
 
 struct SuiteSpec {
@@ -65,7 +69,11 @@ struct SuiteSpec {
   int64_t log_every = 10;
   int64_t threads = 1;
   Tolerances tolerances;
+  std::vector<Claim> claims;  // `expect:`, for every tier that has none of its own
 };
+
+// The claims a tier is judged by: its own `expect:`, else the suite's.
+const std::vector<Claim>& claims_for(const SuiteSpec& suite, const std::string& tier);
 
 // Parses and validates against the task registry (every tier is expanded
 // once, so cross-parameter errors surface before anything runs). Throws ConfigError.

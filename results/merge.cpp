@@ -86,7 +86,7 @@ AttrMap merged_root(const ResultsFile& first, const std::vector<std::string>& in
 }  // namespace
 
 MergeReport merge_results(const std::string& out, const std::vector<std::string>& inputs,
-                          const std::function<std::map<std::string, double>(const ResultsFile&)>& suite_summaries) {
+                          const std::function<SuiteAnalysis(const ResultsFile&)>& analyse) {
   namespace fs = std::filesystem;
   if (inputs.empty()) throw ResultsError("bench-merge: no input files");
   std::error_code ec;
@@ -143,7 +143,11 @@ MergeReport merge_results(const std::string& out, const std::vector<std::string>
       }
   }
   report.runs = written.size();
-  if (suite_summaries) writer.set_root_summaries(suite_summaries(read_results(out)));
+  if (analyse) {
+    auto analysis = analyse(read_results(out));
+    writer.set_root_summaries(analysis.summaries);
+    if (!analysis.verdicts.empty()) writer.set_verdicts(analysis.verdicts);
+  }
   writer.close();
   return report;
 }

@@ -21,11 +21,17 @@ struct MergeReport {
   std::vector<PlannedRun> missing;  // planned, in no input
 };
 
+// What the joined file gets once every run is in (harness/verdicts.h computes it).
+struct SuiteAnalysis {
+  std::map<std::string, double> summaries;  // the detector's analyse_suite
+  std::vector<Verdict> verdicts;            // the suite's claims judged on the joined file
+};
+
 // Writes `out` (which must not be an input) from `inputs`, in their order.
-// `suite_summaries` computes the suite-level summaries from the joined file
-// (the detector's analyse_suite); may be empty. Throws ResultsError naming the
-// file and the difference: another suite, plan or schema, or a conflicting run.
+// `analyse` computes what the joined file gets at the end; may be empty.
+// Throws ResultsError naming the file and the difference: another suite,
+// plan or schema, or a conflicting run.
 MergeReport merge_results(const std::string& out, const std::vector<std::string>& inputs,
-                          const std::function<std::map<std::string, double>(const ResultsFile&)>& suite_summaries);
+                          const std::function<SuiteAnalysis(const ResultsFile&)>& analyse);
 
 }  // namespace genbench

@@ -1,5 +1,7 @@
 #include "support.h"
 
+#include "suites/claims.h"
+
 #include "tasks/task.h"
 
 #include <fcntl.h>
@@ -119,6 +121,15 @@ ResultsFile run_tier(const std::string& suite_file, const std::string& tier) {
     fs::rename(kept / (name + ".tmp"), kept / name);
   }
   return read_results(out);
+}
+
+void require_every_claim(const ResultsFile& file) {
+  INFO(file.path << ":\n" << verdict_table(file.verdicts));
+  REQUIRE_FALSE(file.verdicts.empty());
+  for (const auto& v : file.verdicts) {
+    CAPTURE(v.claim, v.measured, v.bound);
+    CHECK(v.outcome == "pass");
+  }
 }
 
 pid_t bench_run_async(const std::vector<std::string>& args, const std::string& dir) {

@@ -49,6 +49,9 @@ std::string source_path(const std::string& relative);  // a file of the source t
 // back; throws with bench-run's stderr when it does not exit 0. A ci tier's
 // file is also kept as <build>/regress/<suite>-ci.h5 for `make regress REUSE=1`.
 ResultsFile run_tier(const std::string& suite_file, const std::string& tier);
+// Every claim of the file's tier (its suite's expect:, as bench-run judged
+// them when the sweep ended) holds; the verdict table is the failure message.
+void require_every_claim(const ResultsFile& file);
 // Two files hold the same runs in plan order, bit for bit: plan, ids, index,
 // status, config, steps, every metric, summaries (not wall time or device).
 void require_same_runs(const ResultsFile& a, const ResultsFile& b);

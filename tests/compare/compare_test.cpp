@@ -46,12 +46,14 @@ const std::string& baseline_path() {
 }
 
 // A copy of the baseline with `mutate` applied, written through the real store.
-std::string perturbed(const test::TempDir& dir, const std::function<void(ResultsFile&)>& mutate) {
+std::string perturbed(const test::TempDir& dir, const std::function<void(ResultsFile&)>& mutate,
+                      const std::string& name = "candidate.h5") {
   auto f = read_results(baseline_path());
   mutate(f);
-  auto path = dir.file("candidate.h5");
+  auto path = dir.file(name);
   ResultsWriter w(path, f.root, f.plan);
   for (const auto& r : f.runs) w.add_run(r);
+  if (!f.verdicts.empty()) w.set_verdicts(f.verdicts);
   w.commit();
   return path;
 }
@@ -99,6 +101,21 @@ TEST_CASE("bench-compare: what moved is a regression, exit 1", "[compare]") {
     auto r = test::bench_compare({baseline_path(), cand});
     CHECK(r.exit_code == 1);
     CHECK_THAT(r.out, Catch::Contains("steps_to_rel_error_1e-8") && Catch::Contains("in the baseline only"));
+  }
+  SECTION("a claim that held in the baseline fails in the candidate, the runs within tolerance") {
+    auto judged = [](const std::string& outcome) {
+      return [outcome](ResultsFile& f) {
+        f.verdicts = {{"still linear", "pass", "3 of 3 seeds: 8..9", "> 5, every run", "", 8},
+                      {"exact recovers", outcome, "3 of 3 seeds", "< 1e-8, every run", "", 1e-9}};
+      };
+    };
+    auto base = perturbed(dir, judged("pass"), "judged_base.h5");
+    auto cand = perturbed(dir, judged("fail"));
+    auto r = test::bench_compare({base, cand});
+    CHECK(r.exit_code == 1);
+    CHECK_THAT(r.out, Catch::Contains("FAIL claim") && Catch::Contains("exact recovers") && Catch::Contains("pass -> fail"));
+    CHECK_THAT(r.out, !Catch::Contains("FAIL claim    still linear"));
+    CHECK(test::bench_compare({base, perturbed(dir, judged("pass"))}).exit_code == 0);
   }
   SECTION("a run that now diverges") {
     auto cand = perturbed(dir, [](ResultsFile& f) {

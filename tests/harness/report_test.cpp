@@ -86,6 +86,25 @@ TEST_CASE("a report of a partial file shows what finished and says what is missi
   CHECK_THAT(points_csv({report}), Catch::Contains(",s,a,2,2,2e-05,1.414e-05,2\n"));
 }
 
+TEST_CASE("a report shows the claims' verdicts first, a failed one marked", "[report][claims]") {
+  test::TempDir dir;
+  {
+    ResultsWriter w(dir.file("v.h5"), {{"suite", std::string("s")}, {"tier", std::string("ci")}}, {{"r0", "a", 0}});
+    w.add_run(run("r0", 0, "a", 0, 1.0));
+    w.set_verdicts({{"the loss falls", "pass", "1 of 1 seeds: 1e-05", "<= 0.001, every run", "a paper", 1e-5},
+                    {"the loss is zero", "fail", "1 of 1 seeds: 1e-05", "== 0, every run", "", 1e-5}});
+    w.close();
+  }
+  auto file = read_results(dir.file("v.h5"));
+  REQUIRE(file.verdicts.size() == 2);
+  CHECK(file.verdicts[1].outcome == "fail");
+  CHECK(file.verdicts[0].source == "a paper");
+  auto html = html_report({build_report(file)});
+  CHECK_THAT(html, Catch::Contains("<h3>Claims: 1 of 2 hold</h3>"));
+  CHECK_THAT(html, Catch::Contains("<tr class=\"fail\"><td class=\"mark\">\u2717</td><td class=\"l\">the loss is zero</td>"));
+  CHECK(html.find("class=\"verdicts\"") < html.find("class=\"provenance\""));
+}
+
 TEST_CASE("a history keeps each commit's medians and plots them over commits", "[report][history]") {
   test::TempDir dir;
   auto write_file = [&](const std::string& name, const std::string& commit, double scale) {

@@ -25,7 +25,8 @@ def main():
             check(f)
         assert not os.path.exists(path + ".runs")  # a finished sweep is one file
         check_killed_sweep(tmp)
-    print("2 passed, 0 failed")
+        check_verdicts(tmp)
+    print("3 passed, 0 failed")
 
 
 def committed_runs(path):
@@ -67,6 +68,26 @@ def check_killed_sweep(tmp):
     with h5py.File(path, "r") as f:
         assert f.attrs["status"] == "complete" and sorted(f["runs"].keys()) == sorted(plan)
     assert not os.path.exists(path + ".runs")
+
+
+def check_verdicts(tmp):
+    """/verdicts: one row per claim of the suite's expect:, as equal-length columns."""
+    suite = os.path.join(tmp, "claims.yaml")
+    with open(suite, "w") as out:
+        out.write("suite: claims\ntask: selftest\ndefaults: {steps: 10, step_std: 0}\nsweep: {seeds: 2}\nexpect:\n"
+                  "  - {name: still, summary: final_position, seeds: all, equals: 0, source: a walk of step 0}\n"
+                  "  - {name: moved, summary: final_position, seeds: any, greater_than: 1}\n")
+    path = os.path.join(tmp, "claims.h5")
+    subprocess.run([os.environ["BENCH_RUN"], suite, "--out", path], check=True, capture_output=True)
+    with h5py.File(path, "r") as f:
+        v = f["verdicts"]
+        columns = {name: [x.decode() if isinstance(x, bytes) else x for x in v[name][:]]
+                   for name in ["claim", "outcome", "measured", "bound", "source"]}
+        assert columns["claim"] == ["still", "moved"], columns
+        assert columns["outcome"] == ["pass", "fail"], columns
+        assert columns["measured"][0] == "2 of 2 seeds: 0" and columns["bound"][0] == "== 0, every run"
+        assert columns["source"] == ["a walk of step 0", ""]
+        assert v["value"].dtype == np.float64 and list(v["value"][:]) == [0.0, 0.0]
 
 
 def check(f):
