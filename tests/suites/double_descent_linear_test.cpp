@@ -9,44 +9,18 @@
 
 using namespace genbench;
 
-TEST_CASE("min-norm regression follows the double-descent closed form", "[suites][double_descent][signatures]") {
+TEST_CASE("every claim of the double-descent linear ci tier holds", "[suites][double_descent][signatures]") {
   auto file = test::run_tier("double_descent_linear.yaml", "ci");
+  test::require_every_claim(file);  // configs/double_descent_linear.yaml, expect:
+  // What a claim does not say: the sweep is whole, 22 values of gamma x 3 seeds x 200 draws.
   REQUIRE(file.runs.size() == 66);
-
-  // Pool every draw of every seed per gamma, from the raw trajectories.
-  struct Pooled {
-    double sum = 0, theory = NAN, max_train = 0;
-    size_t n = 0;
-  };
-  std::map<double, Pooled> by_gamma;
+  std::map<int64_t, size_t> draws;
   for (const auto& run : file.runs) {
     REQUIRE(run.status == RunStatus::Ok);
-    auto& p = by_gamma[run.summaries.at("gamma")];
-    for (double v : run.metrics.at("excess_risk")) p.sum += v, ++p.n;
-    for (double v : run.metrics.at("train_mse")) p.max_train = std::max(p.max_train, v);
-    if (run.summaries.count("theory_excess_risk")) p.theory = run.summaries.at("theory_excess_risk");
+    draws[run.params.get_int("p")] += run.metrics.at("excess_risk").size();
   }
-  REQUIRE(by_gamma.size() == 22);
-
-  double best_over = INFINITY, argmin = 0, peak = 0, peak_gamma = 0;
-  for (const auto& [gamma, p] : by_gamma) {
-    CAPTURE(gamma);
-    double mean = p.sum / static_cast<double>(p.n);
-    CHECK(p.n == 600);  // 3 seeds x 200 draws
-    if (std::fabs(gamma - 1) >= 0.2) CHECK(std::fabs(mean / p.theory - 1) < 0.10);
-    if (gamma > 1) CHECK(p.max_train < 1e-20);  // it interpolates
-    if (gamma > 1 && mean < best_over) best_over = mean, argmin = gamma;
-    if (mean > peak) peak = mean, peak_gamma = gamma;
-  }
-  CHECK(peak_gamma == 1.0);  // the peak sits at the interpolation threshold
-  // gamma* = sqrt(SNR) / (sqrt(SNR) - 1) = 2 for SNR 4; the grid steps near it are 0.2
-  CHECK(std::fabs(argmin - 2.0) <= 0.2 + 1e-12);
-
-  // the detector's suite summaries say the same
-  CHECK(file.summaries.at("linear_gamma_star") == 2.0);
-  CHECK(file.summaries.at("linear_argmin_grid_steps_from_gamma_star") <= 1);
-  CHECK(file.summaries.at("linear_max_rel_gap_to_theory") < 0.10);
-  CHECK(file.summaries.at("linear_peak_gamma") == 1.0);
+  REQUIRE(draws.size() == 22);
+  for (const auto& [p, n] : draws) CHECK(n == 600);
 }
 
 TEST_CASE("the closed form matches the reference values", "[suites][double_descent]") {

@@ -82,33 +82,24 @@ void check_cures(const ResultsFile& file) {
 // at epoch 4, while seed 1 dips to 0.142 and recovers to 0.32). GradAlign
 // (lambda 0.5) held on AMD and collapsed on Intel (epochs 5 / 4), so its cure
 // is not claimed here: the suite's description has the figures.
-TEST_CASE("FGSM training becomes robust and then loses all PGD robustness while FGSM accuracy stays high",
+TEST_CASE("every claim of the robust-overfitting ci tier holds and a collapse masks the gradient",
           "[suites][robust_overfitting][signatures]") {
   auto file = test::run_tier("robust_overfitting.yaml", "ci");
+  test::require_every_claim(file);  // configs/robust_overfitting.yaml, expect:
+  // What a claim does not say: the seed that collapses is the one whose FGSM
+  // accuracy stays high there, after its best epoch.
   auto runs = by_point(file, 2, 2);
   int collapsed = 0;
   for (const auto& [seed, run] : runs.at("fgsm")) {
     CAPTURE(seed);
     const auto& s = run->summaries;
-    // robust before the collapse: PGD-10 accuracy clearly above chance (0.1)
-    CHECK(s.at("best_test_pgd_accuracy") >= 0.30);
-    CHECK(s.at("final_test_clean_accuracy") >= 0.6);  // the network still classifies clean images
-    // then gone, while the FGSM attack it was trained on still fails: a masked gradient
-    if (s.count("collapse_epoch")) {
-      ++collapsed;
-      CHECK(s.at("collapse_epoch") > s.at("best_epoch"));
-      CHECK(s.at("lowest_test_pgd_after_best") <= 0.02);
-      CHECK(s.at("test_fgsm_at_lowest") >= 0.50);
-    }
+    if (!s.count("collapse_epoch")) continue;
+    ++collapsed;
+    CHECK(s.at("collapse_epoch") > s.at("best_epoch"));
+    CHECK(s.at("lowest_test_pgd_after_best") <= 0.02);
+    CHECK(s.at("test_fgsm_at_lowest") >= 0.50);
   }
   CHECK(collapsed >= 1);
-  for (const auto& [seed, run] : runs.at("fgsm_gradalign")) {
-    CAPTURE(seed);
-    // GradAlign's training learns robustness too (0.448 / 0.428 on AMD,
-    // 0.390 / 0.374 on Intel) and keeps classifying clean images
-    CHECK(run->summaries.at("best_test_pgd_accuracy") >= 0.30);
-    CHECK(run->summaries.at("final_test_clean_accuracy") >= 0.6);
-  }
 }
 
 // The local tier's file as measured here (bench-run --tier local on a clean

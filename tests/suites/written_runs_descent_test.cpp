@@ -37,12 +37,26 @@ RunRecord linear_run(double gamma, double risk_a, double risk_b, double theory) 
   run.params.set("ridge", 0.0);
   run.params.set("r2", 4.0);
   run.params.set("sigma2", 1.0);
+  run.params.set("n", int64_t{100});
+  run.params.set("p", static_cast<int64_t>(std::llround(gamma * 100)));
   run.summaries["gamma"] = gamma;
   run.summaries["theory_excess_risk"] = theory;
   return run;
 }
 
 }  // namespace
+
+TEST_CASE("the gap to theory counts gamma 0.8 and 1.2 and leaves out 0.9 to 1.1", "[suites][double_descent]") {
+  // |gamma - 1| >= 0.2 compared in integers (5 |p - n| >= n): as doubles
+  // 1 - 0.8 is 0.19999999999999996, and gamma 0.8 would be left out.
+  std::vector<RunRecord> runs = {linear_run(0.5, 1.0, 1.0, 1.0), linear_run(0.8, 1.3, 1.3, 1.0),
+                                 linear_run(0.9, 5.0, 5.0, 1.0), linear_run(2.0, 1.0, 1.0, 1.0)};
+  ResultsFile file;
+  for (auto& r : runs) file.runs.push_back(r);
+  CHECK(detector("double_descent").analyse_suite(file).at("linear_max_rel_gap_to_theory") == Approx(0.3));
+  file.runs[1] = linear_run(1.2, 1.0, 1.0, 1.25);
+  CHECK(detector("double_descent").analyse_suite(file).at("linear_max_rel_gap_to_theory") == Approx(0.2));
+}
 
 TEST_CASE("double descent, per run: Monte Carlo means, their standard error and the gap to theory",
           "[suites][double_descent]") {
