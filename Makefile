@@ -10,11 +10,12 @@ ARGS  ?=
 # falls back to the reference BLAS, about 25x slower.
 PACKAGES := build-essential cmake ninja-build git libtorch-dev libopenblas0-pthread \
             libyaml-cpp-dev libhdf5-dev libcli11-dev catch2 libbenchmark-dev dataset-fashion-mnist \
-            python3-h5py python3-torch python3-numpy
+            python3-h5py python3-torch python3-numpy python3-pandas python3-matplotlib
 
-# What only the tests need: the report is opened in a real browser, and
-# bench-run --slurm is tested on a real one-node cluster the test starts.
-TEST_PACKAGES := chromium python3-pil slurmctld slurmd slurm-client munge
+# What only the tests need: the report is opened in a real browser,
+# bench-run --slurm is tested on a real one-node cluster the test starts, and
+# the Python package (python/genbench) with pytest.
+TEST_PACKAGES := chromium python3-pil slurmctld slurmd slurm-client munge python3-pytest
 
 .PHONY: all deps test-deps build test run bench regress baselines clean
 all: build
