@@ -28,15 +28,23 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int list(const std::string& dir) {
+int list(std::string dir) {
+  if (dir.empty()) dir = "configs";  // `--list` with no folder
   std::cout << "tasks:\n";
   for (const auto* t : all_tasks()) std::printf("  %-18s %s\n", t->name().c_str(), t->summary().c_str());
-  std::cout << "suites in " << dir << ":\n";
-  std::vector<fs::path> files;
   std::error_code ec;
+  auto where = fs::absolute(dir, ec).lexically_normal().string();
+  std::cout << "suites in " << dir << " (" << where << "):\n";
+  std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(dir, ec))
     if (e.path().extension() == ".yaml") files.push_back(e.path());
   std::sort(files.begin(), files.end());
+  if (ec || files.empty()) {  // run outside the repository, most likely: say so rather than list nothing
+    std::cout << "  (none)\n";
+    std::fprintf(stderr, "bench-run: --list: %s: %s; give the folder of the suite files: bench-run --list PATH/configs\n",
+                 where.c_str(), ec ? ec.message().c_str() : "no *.yaml suite files there");
+    return 0;
+  }
   int width = 0;
   for (const auto& f : files) width = std::max(width, static_cast<int>(f.string().size()));
   for (const auto& f : files) {
@@ -55,7 +63,8 @@ int list(const std::string& dir) {
 }
 
 // --list-claims: every suite's claims (its default tier's) as the Markdown README quotes.
-int list_claims(const std::string& dir) {
+int list_claims(std::string dir) {
+  if (dir.empty()) dir = "configs";  // `--list-claims` with no folder
   std::vector<fs::path> files;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec))
@@ -186,6 +195,8 @@ int submit_to_slurm(const InvocationOptions& o, SlurmOptions slurm) {
   m.tier = invocation.tier;
   m.sets = invocation.expand.sets;
   m.filters = invocation.expand.filters;
+  m.seeds = invocation.expand.seeds;
+  m.sweeps = invocation.expand.sweeps;
   m.bench_run = o.worker_exe;
   m.created = utc_now();
   m.git_commit = git_commit();
@@ -211,7 +222,13 @@ int main(int argc, char** argv) {
       ->type_name("KEY=VALUE");
   cli::repeatable(app.add_option("--filter", o.filters, "keep runs where it holds: k=2, seed<2, optimizer!=gd, point=name (repeatable)"))
       ->type_name("EXPR");
-  app.add_flag("--dry-run", dry_run, "print the expanded run table and exit");
+  app.add_option("--seeds", o.seeds, "the seeds of every point, over the tier's: 5 (0-4), 0-9, 1,3,7 or 0-4,9")
+      ->type_name("SEEDS");
+  cli::repeatable(app.add_option("--sweep", o.sweeps,
+                                 "sweep a parameter over values, cartesian with the file's sweep (replacing its axis of "
+                                 "that key): lr=0.01,0.1 (repeatable)"))
+      ->type_name("KEY=V1,V2");
+  app.add_flag("--dry-run", dry_run, "print the expanded run table (each run's swept values) and exit");
   app.add_flag("--check", check,
                "exit 1 when a claim of the tier (its expect:) fails, 2 when one cannot be judged; without it the "
                "verdicts are printed and stored, and only runs decide the exit code");
@@ -270,14 +287,17 @@ int main(int argc, char** argv) {
                         ->type_name("DIR");
   auto* resubmit_opt = app.add_option("--slurm-resubmit", slurm_resubmit_dir, "submit the shards of a --slurm sweep that are not done again")
                            ->type_name("DIR");
-  for (const char* taken : {"suite", "--tier", "--set", "--filter", "--out", "--force", "--shard"}) resume->excludes(taken);
+  for (const char* taken : {"suite", "--tier", "--set", "--filter", "--seeds", "--sweep", "--out", "--force", "--shard"})
+    resume->excludes(taken);
   for (auto* option : {resume, list_opt, describe_opt, manifest_opt, status_opt, merge_opt, resubmit_opt})
     slurm_opt->excludes(option);
   for (const char* taken : {"--out", "--force", "--shard"}) slurm_opt->excludes(taken);  // DIR says where; --shards how
-  for (const char* taken : {"suite", "--tier", "--set", "--filter", "--out", "--force", "--resume"}) manifest_opt->excludes(taken);
+  for (const char* taken : {"suite", "--tier", "--set", "--filter", "--seeds", "--sweep", "--out", "--force", "--resume"})
+    manifest_opt->excludes(taken);
   for (auto* needs_slurm : {shards_opt, throttle_opt, requeue_opt}) needs_slurm->needs(slurm_opt);
   list_opt->excludes(describe_opt);
-  for (const char* taken : {"--set", "--filter", "--out", "--force", "--resume", "--shard", "--manifest", "--slurm", "--dry-run"})
+  for (const char* taken : {"--set", "--filter", "--seeds", "--sweep", "--out", "--force", "--resume", "--shard", "--manifest",
+                            "--slurm", "--dry-run"})
     judge_opt->excludes(taken);
   if (auto code = cli::parse(app, argc, argv)) return *code;
 

@@ -43,6 +43,8 @@ std::unique_ptr<ResultsWriter> create_file(const Invocation& inv, const Invocati
   attrs["tier"] = inv.tier;
   attrs["sets"] = join(inv.expand.sets, "\n");
   attrs["filters"] = join(inv.expand.filters, "\n");
+  attrs["seeds"] = inv.expand.seeds;
+  attrs["sweeps"] = join(inv.expand.sweeps, "\n");
   attrs["torch_version"] = torch_version();
   attrs["device"] = device;
   attrs["threads_per_run"] = inv.suite.threads;
@@ -98,7 +100,8 @@ std::vector<PlannedRun> read_resumed(Invocation& inv, const std::string& path, u
   inv.stored = file.root;
   inv.suite = parse_suite(file.root_string("suite_text"), file.root_string("suite_file"));
   inv.expand = {file.root_string("tier"), split_lines(file.root_string("sets")), split_lines(file.root_string("filters")),
-                std::max<uint64_t>(max_runs, file.plan.size())};  // the plan it was allowed to have
+                std::max<uint64_t>(max_runs, file.plan.size()),  // the plan it was allowed to have
+                file.root_string("seeds"), split_lines(file.root_string("sweeps"))};
   for (const auto& r : file.runs) inv.finished.insert(r.id);
   return file.plan;
 }
@@ -141,13 +144,13 @@ Invocation plan_invocation(const InvocationOptions& o) {
     } else {
       inv.suite = parse_suite(manifest->suite_text, manifest->suite_file);
       inv.expand = {manifest->tier, manifest->sets, manifest->filters,
-                    std::max<uint64_t>(o.max_runs, manifest->runs.size())};
+                    std::max<uint64_t>(o.max_runs, manifest->runs.size()), manifest->seeds, manifest->sweeps};
     }
   } else if (!o.resume.empty()) {  // everything comes from the interrupted file
     stored_plan = read_resumed(inv, o.resume, o.max_runs);
   } else {
     inv.suite = load_suite(o.suite_path);
-    inv.expand = {o.tier, o.sets, o.filters, o.max_runs};
+    inv.expand = {o.tier, o.sets, o.filters, o.max_runs, o.seeds, o.sweeps};
   }
   inv.runs = expand(inv.suite, inv.expand);
   if (manifest) check_frozen_plan(*manifest, inv.runs);

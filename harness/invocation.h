@@ -18,6 +18,8 @@ struct InvocationOptions {
   std::string resume;      // a results file to finish
   std::string tier, out, device = "cpu";
   std::vector<std::string> sets, filters;
+  std::string seeds;                 // --seeds: replaces the tier's seeds
+  std::vector<std::string> sweeps;   // --sweep key=v1,v2: grid axes over the file's
   int jobs = 0;  // 0: the number of cores
   double checkpoint_s = 5;
   double run_timeout_s = 0;

@@ -61,6 +61,8 @@ void write_manifest(const Manifest& m) {
   out << YAML::Key << "tier" << YAML::Value << m.tier;
   out << YAML::Key << "sets" << YAML::Value << YAML::Flow << m.sets;
   out << YAML::Key << "filters" << YAML::Value << YAML::Flow << m.filters;
+  out << YAML::Key << "seeds" << YAML::Value << m.seeds;
+  out << YAML::Key << "sweeps" << YAML::Value << YAML::Flow << m.sweeps;
   out << YAML::Key << "shards" << YAML::Value << m.shards;
   out << YAML::Key << "throttle" << YAML::Value << m.throttle;
   out << YAML::Key << "max_requeues" << YAML::Value << m.max_requeues;
@@ -122,6 +124,8 @@ Manifest read_manifest(const std::string& dir_or_file) {
   m.tier = root["tier"] && !root["tier"].IsNull() ? reader.scalar(root["tier"], "tier") : "";
   m.sets = strings_of(reader, root["sets"], "sets");
   m.filters = strings_of(reader, root["filters"], "filters");
+  m.seeds = root["seeds"] && !root["seeds"].IsNull() ? reader.scalar(root["seeds"], "seeds") : "";
+  m.sweeps = strings_of(reader, root["sweeps"], "sweeps");
   m.shards = reader.integer(need("shards"), "shards", 1);
   m.throttle = reader.integer(need("throttle"), "throttle", 0);
   m.max_requeues = reader.integer(need("max_requeues"), "max_requeues", 0);

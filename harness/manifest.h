@@ -30,6 +30,8 @@ struct Manifest {
   std::string dir;  // where it lives (not stored)
   std::string suite, suite_file, suite_text, tier;
   std::vector<std::string> sets, filters;
+  std::string seeds;                // --seeds, when given
+  std::vector<std::string> sweeps;  // --sweep axes
   int64_t shards = 1;
   int64_t throttle = 0;       // at most this many shards at once (0: no limit)
   int64_t max_requeues = 3;   // a preempted or timed-out shard requeues itself this often

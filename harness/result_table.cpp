@@ -6,6 +6,7 @@
 #include <map>
 
 #include "core/stats.h"
+#include "core/text.h"
 #include "suites/detector.h"
 
 namespace genbench {
@@ -64,16 +65,39 @@ std::string short_number(double v) {
 }
 
 std::string plan_table(const std::vector<RunSpec>& runs) {
-  std::string out;
-  char line[512];
-  std::snprintf(line, sizeof line, "%5s  %-16s  %6s  %s\n", "index", "run id", "seed", "point");
-  out += line;
+  // The parameters whose values differ between runs: what the sweep varies,
+  // named points included (their label hides their values).
+  std::vector<std::string> varied;
+  if (!runs.empty())
+    for (const auto& [key, value] : runs.front().params.values())
+      for (const auto& r : runs)
+        if (!r.params.has(key) || format_value(r.params.get(key)) != format_value(value)) {
+          varied.push_back(key);
+          break;
+        }
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"index", "run id", "seed", "point"});
+  rows.back().insert(rows.back().end(), varied.begin(), varied.end());
   for (const auto& r : runs) {
-    std::snprintf(line, sizeof line, "%5lld  %-16s  %6llu  ", static_cast<long long>(r.index), r.id.c_str(),
-                  static_cast<unsigned long long>(r.seed));
-    out += line + (r.point.empty() ? std::string("(defaults)") : r.point) + "\n";
+    rows.push_back({std::to_string(r.index), r.id, std::to_string(r.seed), r.point.empty() ? "(defaults)" : r.point});
+    for (const auto& key : varied) rows.back().push_back(r.params.has(key) ? format_value(r.params.get(key)) : "-");
   }
-  return out + std::to_string(runs.size()) + " runs\n";
+  std::vector<size_t> width(rows.front().size(), 0);
+  for (const auto& row : rows)
+    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  std::string out;
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t c = 0; c < row.size(); ++c) {
+      const bool left = c == 1 || c == 3;  // the id and the point read left to right; numbers align right
+      auto pad = std::string(width[c] - row[c].size(), ' ');
+      line += (c ? "  " : "") + (left ? row[c] + pad : pad + row[c]);
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out += line + "\n";
+  }
+  return out + std::to_string(runs.size()) + " runs" +
+         (varied.empty() ? "" : "; varied: " + join(varied, ", ")) + "\n";
 }
 
 std::string results_table(const ResultsFile& file, const Detector* detector) {

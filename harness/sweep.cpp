@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "core/text.h"
 #include "core/yaml_reader.h"
@@ -110,6 +111,37 @@ ValueMap parse_sets(const std::vector<std::string>& sets, const std::vector<Para
   return out;
 }
 
+// --sweep key=v1,v2,...: values split at the commas outside brackets (a
+// list-valued parameter's value is itself "[1, 0.5]").
+std::pair<std::string, std::vector<ParamValue>> parse_sweep(const std::string& text, const std::vector<ParamSpec>& specs,
+                                                             const std::string& task) {
+  auto eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw ConfigError("--sweep: cannot read '" + text + "': expected key=value,value,... (e.g. lr=0.01,0.1)");
+  auto key = text.substr(0, eq);
+  const auto* spec = find_spec(specs, key);
+  if (!spec) {
+    std::vector<std::string> names;
+    for (const auto& s : specs) names.push_back(s.name);
+    throw ConfigError("--sweep: " + key + ": unknown parameter of task '" + task + "'" + did_you_mean(key, names));
+  }
+  std::vector<ParamValue> values;
+  std::string item;
+  int depth = 0;
+  auto take = [&] {
+    if (item.empty()) throw ConfigError("--sweep: " + key + ": an empty value in '" + text.substr(eq + 1) + "'");
+    values.push_back(parse_value_text(item, *spec, "--sweep"));
+    item.clear();
+  };
+  for (char c : text.substr(eq + 1)) {
+    depth += c == '[' ? 1 : c == ']' ? -1 : 0;
+    if (c == ',' && depth == 0) take();
+    else if (!(item.empty() && c == ' ')) item += c;
+  }
+  take();
+  return {key, values};
+}
+
 void overlay(Params& params, const ValueMap& values) {
   for (const auto& [k, v] : values) params.set(k, v);
 }
@@ -170,19 +202,88 @@ const std::vector<uint64_t>& seeds_of(const SuiteSpec& suite, const Tier* tier) 
   return tier && tier->seeds ? *tier->seeds : suite.sweep.seeds;
 }
 
-}  // namespace
-
-uint64_t plan_size(const SuiteSpec& suite, const std::string& tier_name) {
-  const Tier* tier = select_tier(suite, tier_name.empty() ? suite.default_tier : tier_name);
-  const Sweep& sweep = sweep_of(suite, tier);
+uint64_t size_of(const Sweep& sweep, size_t seeds) {
   uint64_t n = std::max<uint64_t>(1, sweep.points.size());
   for (const auto& [k, values] : sweep.grid) n = saturating_product(n, values.size());
   if (!sweep.zip.empty()) n = saturating_product(n, sweep.zip.front().second.size());
-  return saturating_product(n, seeds_of(suite, tier).size());
+  return saturating_product(n, seeds);
 }
 
+}  // namespace
+
+std::vector<uint64_t> parse_seeds(const std::string& text) {
+  auto bad = [&](const std::string& why) {
+    return ConfigError("--seeds: cannot read '" + text + "': " + why +
+                       " (a count: 5 for 0-4; a range: 0-9; a list: 1,3,7; or both: 0-4,9)");
+  };
+  auto number = [&](const std::string& s) {
+    int64_t v = 0;
+    if (s.empty() || !YamlReader::parse_int(s, v) || v < 0) throw bad("'" + s + "' is not a seed");
+    return static_cast<uint64_t>(v);
+  };
+  std::vector<uint64_t> out;
+  if (text.find_first_of(",-") == std::string::npos) {  // a count, as `seeds: 5` in a suite file
+    auto n = number(text);
+    if (n == 0) throw bad("a count of 0 seeds");
+    for (uint64_t s = 0; s < n; ++s) out.push_back(s);
+    return out;
+  }
+  std::set<uint64_t> seen;
+  size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    auto part = text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    auto dash = part.find('-');
+    uint64_t lo = number(dash == std::string::npos ? part : part.substr(0, dash));
+    uint64_t hi = dash == std::string::npos ? lo : number(part.substr(dash + 1));
+    if (hi < lo) throw bad("the range " + part + " runs backwards");
+    if (hi - lo > kDefaultMaxRuns) throw bad("the range " + part + " has more seeds than a plan may have runs");
+    for (uint64_t s = lo; s <= hi; ++s) {
+      if (!seen.insert(s).second) throw bad("seed " + std::to_string(s) + " is given twice");
+      out.push_back(s);
+    }
+    if (end == std::string::npos) break;
+    start = end + 1;
+  }
+  return out;
+}
+
+uint64_t plan_size(const SuiteSpec& suite, const std::string& tier_name) {
+  const Tier* tier = select_tier(suite, tier_name.empty() ? suite.default_tier : tier_name);
+  return size_of(sweep_of(suite, tier), seeds_of(suite, tier).size());
+}
+
+namespace {
+
+// The tier's sweep with --sweep's axes: each replaces the grid axis of its
+// key or joins the grid (cartesian). A zip axis or a --set of the same key
+// would make the meaning unclear: refused.
+Sweep with_sweeps(Sweep sweep, const ExpandOptions& options, const std::vector<ParamSpec>& specs, const std::string& task) {
+  for (const auto& text : options.sweeps) {
+    auto [key, values] = parse_sweep(text, specs, task);
+    for (const auto& set : options.sets)
+      if (set.compare(0, key.size() + 1, key + "=") == 0)
+        throw ConfigError("--sweep " + key + " and --set " + key + ": give one (--set fixes it in every run)");
+    for (const auto& [k, v] : sweep.zip)
+      if (k == key) throw ConfigError("--sweep: " + key + " is a zip axis of the sweep; --sweep replaces or adds grid axes");
+    auto axis = std::find_if(sweep.grid.begin(), sweep.grid.end(), [&](const auto& a) { return a.first == key; });
+    if (axis != sweep.grid.end()) axis->second = values;
+    else sweep.grid.emplace_back(key, values);
+  }
+  return sweep;
+}
+
+}  // namespace
+
 std::vector<RunSpec> expand(const SuiteSpec& suite, const ExpandOptions& options) {
-  if (auto size = plan_size(suite, options.tier); size > options.max_runs) {
+  const Task* task = find_task(suite.task);
+  if (!task) throw ConfigError(suite.file + ": task: unknown task '" + suite.task + "'");
+  auto specs = task->params();
+  auto tier_name = options.tier.empty() ? suite.default_tier : options.tier;
+  const Tier* tier = select_tier(suite, tier_name);
+  const Sweep sweep = with_sweeps(sweep_of(suite, tier), options, specs, suite.task);
+  const auto seeds = options.seeds.empty() ? seeds_of(suite, tier) : parse_seeds(options.seeds);
+  if (auto size = size_of(sweep, seeds.size()); size > options.max_runs) {
     auto tier = options.tier.empty() ? suite.default_tier : options.tier;
     throw ConfigError(suite.file + ": sweep" + (tier.empty() ? "" : " of tier '" + tier + "'") + ": expands to " +
                       (size == std::numeric_limits<uint64_t>::max() ? std::string("more than 1.8e19")
@@ -190,20 +291,12 @@ std::vector<RunSpec> expand(const SuiteSpec& suite, const ExpandOptions& options
                       " runs, over the limit of " + std::to_string(options.max_runs) +
                       " (bench-run --max-runs N allows more)");
   }
-  const Task* task = find_task(suite.task);
-  if (!task) throw ConfigError(suite.file + ": task: unknown task '" + suite.task + "'");
-  auto specs = task->params();
-
-  auto tier_name = options.tier.empty() ? suite.default_tier : options.tier;
-  const Tier* tier = select_tier(suite, tier_name);
   Params base = default_params(specs);
   overlay(base, suite.defaults);
   if (tier) overlay(base, tier->overrides);
   auto sets = parse_sets(options.sets, specs, suite.task);
   auto filters = parse_filters(options.filters, specs);
 
-  const Sweep& sweep = sweep_of(suite, tier);
-  const auto& seeds = seeds_of(suite, tier);
   int64_t log_every = tier && tier->log_every ? *tier->log_every : suite.log_every;
 
   std::vector<RunSpec> runs;

@@ -90,12 +90,19 @@ TEST_CASE("dry runs, --list and --describe print and write nothing", "[cli]") {
   auto r = bench_run({test::source_path("configs/matrix_sensing.yaml"), "--tier", "smoke", "--dry-run", "--out",
                       dir.file("o.h5")});
   CHECK(r.exit_code == 0);
-  CHECK_THAT(r.out, Catch::Contains("exact_k2\n") && Catch::Contains("overparam_k30\n") && Catch::EndsWith("2 runs\n"));
+  // each run's row shows the values the sweep varies, named points' too
+  CHECK_THAT(r.out, Catch::StartsWith("index  run id            seed  point           k\n"));
+  CHECK_THAT(r.out, Catch::Contains("  exact_k2        2\n") && Catch::Contains("  overparam_k30  30\n") &&
+                        Catch::EndsWith("2 runs; varied: k\n"));
   CHECK_FALSE(test::exists(dir.file("o.h5")));
 
   r = bench_run({"--list", test::source_path("configs")});
   CHECK(r.exit_code == 0);
   CHECK_THAT(r.out, Catch::Contains("matrix_sensing.yaml") && Catch::Contains("ci*") && Catch::Contains("selftest"));
+  r = bench_run({"--list", dir.file("nowhere")});  // outside the repository: it says where it looked
+  CHECK(r.exit_code == 0);
+  CHECK_THAT(r.out, Catch::Contains("suites in " + dir.file("nowhere")) && Catch::Contains("(none)"));
+  CHECK_THAT(r.err, Catch::Contains(dir.file("nowhere") + ": No such file or directory; give the folder of the suite files"));
 
   r = bench_run({"--describe", "matrix_sensing"});
   CHECK(r.exit_code == 0);
@@ -158,6 +165,26 @@ TEST_CASE("a failing, diverging or crashing run ends itself, not the sweep", "[c
   CHECK(f.runs[3].status == RunStatus::Ok);
   CHECK(f.runs[3].steps.back() == 50);
   CHECK_THAT(r.err, Catch::Contains("failing at step 20") && Catch::Contains("1 ok, 2 failed, 1 diverged"));
+}
+
+TEST_CASE("bench-run stores --seeds and --sweep with the file and --resume replans with them", "[cli][resume]") {
+  test::TempDir dir;
+  auto suite = dir.file("s.yaml");
+  test::write_file(suite, "suite: s\ntask: selftest\ndefaults: {steps: 5}\nsweep: {grid: {steps: [5, 6]}}\n");
+  auto out = dir.file("o.h5");
+  auto r = bench_run({suite, "--seeds", "2-4", "--sweep", "step_std=0.5,2", "--sweep", "steps=7", "--out", out});
+  REQUIRE(r.exit_code == 0);
+  auto file = read_results(out);
+  CHECK(file.root_string("seeds") == "2-4");
+  CHECK(file.root_string("sweeps") == "step_std=0.5,2\nsteps=7");
+  REQUIRE(file.runs.size() == 3 * 2);  // steps replaced by [7], step_std added, seeds 2, 3, 4
+  CHECK(file.runs[0].point == "steps=7 step_std=0.5");
+  CHECK(file.runs[0].seed == 2);
+  CHECK(file.runs.back().seed == 4);
+  auto resumed = bench_run({"--resume", out});  // the stored plan must be what the stored options expand to
+  CAPTURE(resumed.err);
+  CHECK(resumed.exit_code == 0);
+  CHECK(bench_run({"--resume", out, "--seeds", "1"}).exit_code == 2);  // --resume takes everything from the file
 }
 
 TEST_CASE("kill -9 mid-sweep, then --resume, gives the uninterrupted file", "[cli][resume]") {

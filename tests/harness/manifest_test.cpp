@@ -19,11 +19,18 @@ const char* kSuite =
     "suite: frozen\ntask: selftest\n"
     "defaults: {steps: 30}\nsweep: {grid: {step_std: [0.5, 1, 2]}, seeds: 2}\nlog_every: 5\n";
 
-// A manifest of kSuite (6 runs) in 3 shards, written into `dir`.
-Manifest write_frozen(const test::TempDir& dir, const std::vector<std::string>& sets = {}) {
+// A manifest of kSuite (6 runs; with --seeds / --sweep given, more) in 3
+// shards, written into `dir`.
+Manifest write_frozen(const test::TempDir& dir, const std::vector<std::string>& sets = {}, const std::string& seeds = "",
+                      const std::vector<std::string>& sweeps = {}) {
   auto suite = parse_suite(kSuite, dir.file("frozen.yaml"));
-  auto m = manifest_of(expand(suite, {"", sets, {}}));
+  ExpandOptions options{"", sets, {}};
+  options.seeds = seeds;
+  options.sweeps = sweeps;
+  auto m = manifest_of(expand(suite, options));
   m.dir = dir.file("sweep");
+  m.seeds = options.seeds;
+  m.sweeps = options.sweeps;
   m.suite = suite.suite;
   m.suite_file = suite.file;
   m.suite_text = suite.text;
@@ -41,7 +48,7 @@ Manifest write_frozen(const test::TempDir& dir, const std::vector<std::string>& 
 
 TEST_CASE("a manifest reads back as it was written, and is never replaced", "[slurm][manifest]") {
   test::TempDir dir;
-  auto written = write_frozen(dir);
+  auto written = write_frozen(dir, {}, "4-5", {"steps=30,40"});
   auto m = read_manifest(written.dir);
   CHECK(m.suite == "frozen");
   CHECK(m.suite_text == kSuite);
@@ -50,7 +57,10 @@ TEST_CASE("a manifest reads back as it was written, and is never replaced", "[sl
   CHECK(m.max_requeues == 3);
   CHECK(m.sbatch_args == written.sbatch_args);
   CHECK(m.bench_run == "/opt/genbench/bench-run");
-  REQUIRE(m.runs.size() == 6);
+  CHECK(m.seeds == "4-5");
+  CHECK(m.sweeps == std::vector<std::string>{"steps=30,40"});
+  REQUIRE(m.runs.size() == 12);
+  CHECK(m.runs[0].seed == 4);
   for (size_t i = 0; i < m.runs.size(); ++i) {
     CAPTURE(i);
     CHECK(m.runs[i].id == written.runs[i].id);

@@ -149,6 +149,67 @@ TEST_CASE("sweeps expand points x grid x zip x seeds", "[suite]") {
                         "--set: stepz: unknown parameter of task 'selftest' (did you mean 'steps'?)");
     REQUIRE_THROWS_WITH(runs_of(kHeader, {"", {"steps"}, {}}), "--set: cannot read 'steps': expected key=value");
   }
+  SECTION("--seeds replaces the tier's seeds: a count, ranges and lists") {
+    auto yaml = std::string(kHeader) + "sweep: {grid: {steps: [1, 2]}, seeds: 2}\n";
+    auto seeds_of = [&](const std::string& text) {
+      ExpandOptions o;
+      o.seeds = text;
+      std::vector<uint64_t> seeds;
+      for (const auto& r : runs_of(yaml, o))
+        if (r.params.get_int("steps") == 1) seeds.push_back(r.seed);
+      return seeds;
+    };
+    CHECK(seeds_of("3") == std::vector<uint64_t>{0, 1, 2});  // as `seeds: 3` in a suite file
+    CHECK(seeds_of("5-7") == std::vector<uint64_t>{5, 6, 7});
+    CHECK(seeds_of("1,3,9") == std::vector<uint64_t>{1, 3, 9});
+    CHECK(seeds_of("0-1,8") == std::vector<uint64_t>{0, 1, 8});
+    CHECK(seeds_of("") == std::vector<uint64_t>{0, 1});  // not given: the file's
+    struct Bad {
+      const char* seeds;
+      const char* why;
+    };
+    auto bad = GENERATE(values<Bad>({{"x", "'x' is not a seed"},
+                                     {"0", "a count of 0 seeds"},
+                                     {"4-2", "the range 4-2 runs backwards"},
+                                     {"1,1", "seed 1 is given twice"},
+                                     {"1,", "'' is not a seed"},
+                                     {"-3", "'' is not a seed"}}));
+    CAPTURE(bad.seeds);
+    REQUIRE_THROWS_WITH(parse_seeds(bad.seeds), std::string("--seeds: cannot read '") + bad.seeds + "': " + bad.why +
+                                                    " (a count: 5 for 0-4; a range: 0-9; a list: 1,3,7; or both: 0-4,9)");
+  }
+  SECTION("--sweep adds a grid axis, cartesian with the file's, or replaces the file's axis of that key") {
+    auto yaml = std::string(kHeader) + "sweep: {points: [{name: a}, {name: b, sleep_ms: 1}], grid: {steps: [1, 2]}}\n";
+    ExpandOptions o;
+    o.sweeps = {"step_std=0.5,2"};
+    auto runs = runs_of(yaml, o);
+    REQUIRE(runs.size() == 2 * 2 * 2);
+    CHECK(runs[0].point == "a steps=1 step_std=0.5");
+    CHECK(runs[1].point == "a steps=1 step_std=2");
+    CHECK(runs[1].params.get_float("step_std") == 2.0);
+    CHECK(runs.back().point == "b steps=2 step_std=2");
+    o.sweeps = {"steps=5,6,7"};
+    runs = runs_of(yaml, o);
+    REQUIRE(runs.size() == 2 * 3);
+    CHECK(runs[2].point == "a steps=7");
+    o.sweeps = {"weights=[1, 2],[3]"};  // a list-valued parameter: commas inside brackets stay
+    runs = runs_of(yaml, o);
+    REQUIRE(runs.size() == 2 * 2 * 2);
+    CHECK(runs[1].params.get_float_list("weights") == std::vector<double>{3});
+    o.sweeps = {"steps=1,2"};
+    o.sets = {"steps=3"};
+    REQUIRE_THROWS_WITH(runs_of(yaml, o), "--sweep steps and --set steps: give one (--set fixes it in every run)");
+    o.sets = {};
+    o.sweeps = {"stepz=1"};
+    REQUIRE_THROWS_WITH(runs_of(yaml, o), "--sweep: stepz: unknown parameter of task 'selftest' (did you mean 'steps'?)");
+    o.sweeps = {"steps=1,,2"};
+    REQUIRE_THROWS_WITH(runs_of(yaml, o), "--sweep: steps: an empty value in '1,,2'");
+    o.sweeps = {"steps"};
+    REQUIRE_THROWS_WITH(runs_of(yaml, o), "--sweep: cannot read 'steps': expected key=value,value,... (e.g. lr=0.01,0.1)");
+    o.sweeps = {"fail_at=1,2"};
+    REQUIRE_THROWS_WITH(runs_of(std::string(kHeader) + "sweep: {zip: {fail_at: [1, 2], nan_at: [3, 4]}}\n", o),
+                        "--sweep: fail_at is a zip axis of the sweep; --sweep replaces or adds grid axes");
+  }
   SECTION("--filter keeps the runs where every expression holds") {
     auto yaml = std::string(kHeader) + "sweep: {grid: {steps: [1, 2, 3]}, seeds: 2}\n";
     CHECK(runs_of(yaml, {"", {}, {"steps>=2"}}).size() == 4);
