@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <map>
 #include <set>
 #include <sstream>
 #include <stdexcept>
+#include <tuple>
 
 #include "core/stats.h"
 #include "core/text.h"
@@ -45,17 +47,30 @@ std::vector<HistoryRow> history_rows(const ResultsFile& file) {
 }
 
 void append_history(const std::string& path, const std::vector<HistoryRow>& rows) {
-  bool fresh = !std::ifstream(path).good();
-  std::ofstream out(path, std::ios::app);
-  if (fresh) out << kHeader << "\n";
-  char num[32];
-  for (const auto& r : rows) {
-    snprintf(num, sizeof num, "%.17g", r.median);
-    out << csv_field(r.commit) << "," << csv_field(r.time) << "," << csv_field(r.suite) << "," << csv_field(r.tier) << ","
-        << csv_field(r.point) << "," << csv_field(r.quantity) << "," << num << "," << r.n << "\n";
+  std::vector<HistoryRow> all = std::ifstream(path).good() ? read_history(path) : std::vector<HistoryRow>{};
+  std::set<std::tuple<std::string, std::string, std::string>> replaced;
+  for (const auto& r : rows) replaced.insert({r.commit, r.suite, r.tier});
+  all.erase(std::remove_if(all.begin(), all.end(),
+                           [&](const HistoryRow& r) { return replaced.count({r.commit, r.suite, r.tier}) > 0; }),
+            all.end());
+  all.insert(all.end(), rows.begin(), rows.end());
+  auto tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << kHeader << "\n";
+    char num[32];
+    for (const auto& r : all) {
+      snprintf(num, sizeof num, "%.17g", r.median);
+      out << csv_field(r.commit) << "," << csv_field(r.time) << "," << csv_field(r.suite) << "," << csv_field(r.tier) << ","
+          << csv_field(r.point) << "," << csv_field(r.quantity) << "," << num << "," << r.n << "\n";
+    }
+    out.close();
+    if (!out) {
+      std::remove(tmp.c_str());
+      throw std::runtime_error(path + ": cannot write the history (" + tmp + ")");
+    }
   }
-  out.close();
-  if (!out) throw std::runtime_error(path + ": cannot append to the history");
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error(path + ": cannot replace the history with " + tmp);
 }
 
 std::vector<HistoryRow> read_history(const std::string& path) {
@@ -79,10 +94,13 @@ std::vector<HistoryRow> read_history(const std::string& path) {
 }
 
 std::vector<std::pair<std::string, std::string>> history_commits(const std::vector<HistoryRow>& rows) {
-  std::vector<std::pair<std::string, std::string>> out;  // (commit, time)
-  std::set<std::pair<std::string, std::string>> seen;
-  for (const auto& r : rows)
-    if (seen.insert({r.commit, r.time}).second) out.push_back({r.commit, r.time});
+  std::vector<std::pair<std::string, std::string>> out;  // (commit, time of its latest run)
+  std::map<std::string, size_t> at;
+  for (const auto& r : rows) {
+    auto [it, fresh] = at.emplace(r.commit, out.size());
+    if (fresh) out.push_back({r.commit, r.time});
+    else out[it->second].second = std::max(out[it->second].second, r.time);
+  }
   return out;
 }
 
@@ -90,7 +108,7 @@ std::vector<Plot> history_plots(const std::vector<HistoryRow>& rows, const std::
   auto commits = history_commits(rows);
   auto x_of = [&](const HistoryRow& r) {
     for (size_t i = 0; i < commits.size(); ++i)
-      if (commits[i].first == r.commit && commits[i].second == r.time) return static_cast<double>(i + 1);
+      if (commits[i].first == r.commit) return static_cast<double>(i + 1);
     return 0.0;
   };
   std::map<std::pair<std::string, std::string>, std::map<std::string, Series>> by_plot;  // (suite, quantity) -> point
@@ -110,6 +128,7 @@ std::vector<Plot> history_plots(const std::vector<HistoryRow>& rows, const std::
     p.id = "history/" + key.first + "/" + key.second;
     p.title = key.first + ": " + key.second + " over commits (median over seeds)";
     p.x_label = "commit (in order appended)";
+    for (const auto& [commit, time] : commits) p.x_labels.push_back(commit.substr(0, 7) + (commit.size() > 7 && commit.find("+dirty") != std::string::npos ? "+" : ""));
     p.y_label = key.second;
     std::vector<double> all;
     int color = 0;

@@ -129,11 +129,19 @@ std::string render_svg(const Plot& plot, int width, int height) {
   svg += "<text x=\"" + fmt("%.0f", (left + width - right) / 2) + "\" y=\"20\" text-anchor=\"middle\" font-size=\"14\">" +
          escape_xml(plot.title) + "</text>\n";
   // grid and ticks
-  for (double v : ticks(x)) {
+  std::vector<double> x_ticks = ticks(x);
+  if (!plot.x_labels.empty()) {  // one tick per label; every k-th labelled when they would crowd
+    x_ticks.clear();
+    for (size_t i = 1; i <= plot.x_labels.size(); ++i) x_ticks.push_back(static_cast<double>(i));
+  }
+  const size_t label_every = std::max<size_t>(1, plot.x_labels.size() / 12 + 1);
+  for (double v : x_ticks) {
     auto px = fmt("%.1f", x.px(v));
+    auto i = static_cast<size_t>(v) - 1;
+    auto text = plot.x_labels.empty() ? tick_label(x, v) : i % label_every == 0 ? escape_xml(plot.x_labels[i]) : "";
     svg += "<line x1=\"" + px + "\" x2=\"" + px + "\" y1=\"" + fmt("%.1f", top) + "\" y2=\"" + fmt("%.1f", height - bottom) +
            "\" stroke=\"#e6e6e6\"/>\n<text x=\"" + px + "\" y=\"" + fmt("%.1f", height - bottom + 16) +
-           "\" text-anchor=\"middle\">" + tick_label(x, v) + "</text>\n";
+           "\" text-anchor=\"middle\"" + (plot.x_labels.empty() ? "" : " class=\"x-label\"") + ">" + text + "</text>\n";
   }
   for (double v : ticks(y)) {
     auto py = fmt("%.1f", y.px(v));

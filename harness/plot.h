@@ -21,6 +21,7 @@ struct Plot {
   std::string title, x_label, y_label;
   bool log_x = false, log_y = false;
   std::vector<Series> series;
+  std::vector<std::string> x_labels;  // labels at x = 1, 2, ... (e.g. commits) instead of numbers; may be empty
 };
 
 // Whether positive data spanning more than two decades should get a log axis.

@@ -135,6 +135,21 @@ TEST_CASE("a history keeps each commit's medians and plots them over commits", "
   REQUIRE(plots.size() == 1);
   CHECK(plots[0].series[0].x == std::vector<double>{1, 2});
   CHECK(plots[0].series[0].y[1] == Approx(2e-4));
+  CHECK_THAT(render_svg(plots[0]), Catch::Contains("class=\"x-label\">aaa</text>") && Catch::Contains(">bbb</text>"));
+
+  SECTION("a commit appended again replaces its rows: one point per commit") {
+    write_file("3.h5", "aaa", 100.0);  // a rerun of commit aaa, later
+    append_history(history, history_rows(read_results(dir.file("3.h5"))));
+    auto again = read_history(history);
+    REQUIRE(again.size() == 6);
+    auto commits = history_commits(again);
+    REQUIRE(commits.size() == 2);
+    CHECK(commits[0].first == "bbb");  // aaa's rows now come after bbb's
+    CHECK(commits[1] == std::pair<std::string, std::string>{"aaa", "2026-11-29T10:00:03Z"});
+    auto replot = history_plots(again, {"final_loss"});
+    CHECK(replot[0].series[0].x == std::vector<double>{1, 2});
+    CHECK(replot[0].series[0].y[1] == Approx(2e-3));
+  }
   test::write_file(dir.file("bad.csv"), "commit,time,suite,tier,point,quantity,median,n\naaa,t,s,ci,p,q,x,1\n");
   REQUIRE_THROWS_WITH(read_history(dir.file("bad.csv")), dir.file("bad.csv") + ":2: median and n must be numbers");
 }
