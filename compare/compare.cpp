@@ -185,6 +185,58 @@ std::string describe_run(const RunRecord& r) {
 
 }  // namespace
 
+CompareResult compare_by_point(const ResultsFile& a, const ResultsFile& b, const Tolerances& tolerances, double alpha) {
+  CompareResult out;
+  if (a.root_string("suite") != b.root_string("suite"))
+    out.problems.push_back("A is suite '" + a.root_string("suite") + "', B suite '" + b.root_string("suite") + "'");
+  std::vector<std::string> order;  // points in A's plan order
+  std::map<std::string, std::pair<std::vector<const RunRecord*>, std::vector<const RunRecord*>>> by_point;
+  for (const auto& r : a.runs) {
+    if (!by_point.count(r.point)) order.push_back(r.point);
+    by_point[r.point].first.push_back(&r);
+  }
+  for (const auto& r : b.runs)
+    if (by_point.count(r.point)) by_point[r.point].second.push_back(&r);
+  for (const auto& point : order) {
+    auto& [ra, rb] = by_point[point];
+    if (rb.empty()) continue;
+    ++out.points;
+    std::set<uint64_t> seeds_b;
+    for (const auto* r : rb) seeds_b.insert(r->seed);
+    for (const auto* r : ra) out.matched_runs += seeds_b.count(r->seed);
+    std::set<std::string> keys;
+    for (const auto* r : ra)
+      for (const auto& [k, v] : r->summaries) keys.insert(k);
+    for (const auto& key : keys) {
+      std::vector<double> va, vb;
+      for (const auto* r : ra)
+        if (auto v = quantity(*r, key); v && std::isfinite(*v)) va.push_back(*v);
+      for (const auto* r : rb)
+        if (auto v = quantity(*r, key); v && std::isfinite(*v)) vb.push_back(*v);
+      if (va.empty() && vb.empty()) continue;
+      const auto subject = (point.empty() ? std::string("(defaults)") : point) + " (" + std::to_string(va.size()) + " vs " +
+                           std::to_string(vb.size()) + " seeds)";
+      if (va.empty() || vb.empty()) {
+        out.comparisons.push_back({subject, key, va.empty() ? NAN : median(va), vb.empty() ? NAN : median(vb),
+                                   va.empty() ? "in B only" : "in A only", true});
+        continue;
+      }
+      double ma = median(va), mb = median(vb), diff = 0;
+      const bool close = within(ma, mb, tolerances.for_summary(key), diff);
+      const double p = mann_whitney_p(va, vb);
+      char detail[160];
+      snprintf(detail, sizeof detail, "%+.4g (%+.1f%%), p = %.3g%s", mb - ma, ma != 0 ? 100 * (mb - ma) / std::fabs(ma) : 0.0,
+               p, close ? "" : p < alpha ? " < alpha: differs" : ", beyond tolerance but not significant");
+      out.comparisons.push_back({subject, key, ma, mb, detail, close || !(p < alpha)});
+    }
+  }
+  if (out.points == 0) out.problems.push_back("no point of A is in B (another sweep?)");
+  out.verdict = !out.problems.empty() ? CompareResult::Incomparable
+                : out.failures()     ? CompareResult::Regression
+                                     : CompareResult::Same;
+  return out;
+}
+
 size_t CompareResult::failures() const {
   size_t n = 0;
   for (const auto& c : comparisons) n += !c.passed;
@@ -247,7 +299,8 @@ CompareResult compare_results(const ResultsFile& baseline, const ResultsFile& ca
   return out;
 }
 
-std::string format_comparison(const CompareResult& result, bool verbose) {
+std::string format_comparison(const CompareResult& result, bool verbose, const std::string& a_name,
+                              const std::string& b_name) {
   std::string out;
   if (result.verdict == CompareResult::Incomparable) {
     out += "cannot compare:\n";
@@ -268,7 +321,7 @@ std::string format_comparison(const CompareResult& result, bool verbose) {
   out += line;
   if (!shown.empty()) {
     snprintf(line, sizeof line, "  %-4s %-*s  %-*s  %12s  %12s  %s\n", "", static_cast<int>(subject_w), "subject",
-             static_cast<int>(quantity_w), "quantity", "baseline", "candidate", "detail");
+             static_cast<int>(quantity_w), "quantity", a_name.c_str(), b_name.c_str(), "detail");
     out += line;
     for (const auto* c : shown) {
       snprintf(line, sizeof line, "  %-4s %-*s  %-*s  %12s  %12s  %s\n", c->passed ? "ok" : "FAIL",

@@ -40,8 +40,18 @@ struct CompareResult {
 
 CompareResult compare_results(const ResultsFile& baseline, const ResultsFile& candidate, const Tolerances& tolerances);
 
+// A/B: two configurations of one suite (e.g. after --set lr=0.04), runs
+// matched by point and seed instead of run id. Per point and summary: the
+// median over seeds of each, the difference, and the Mann-Whitney U
+// p-value of the two sets of seeds. A difference is a regression when it is
+// both beyond the tolerance and significant (p < alpha): with 3 seeds a side
+// no p is below 0.1, and the table says how many seeds each had.
+CompareResult compare_by_point(const ResultsFile& a, const ResultsFile& b, const Tolerances& tolerances,
+                               double alpha = 0.05);
+
 // The report bench-compare prints: the verdict, and a table of what moved
 // (of everything compared with `verbose`).
-std::string format_comparison(const CompareResult& result, bool verbose);
+std::string format_comparison(const CompareResult& result, bool verbose, const std::string& a_name = "baseline",
+                              const std::string& b_name = "candidate");
 
 }  // namespace genbench

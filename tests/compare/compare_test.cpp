@@ -257,3 +257,34 @@ TEST_CASE("bench-compare: --tolerances replaces the suite's tolerances", "[compa
   CHECK(r.exit_code == 2);
   CHECK_THAT(r.out, Catch::Contains(dir.file("bad.yaml") + ":3:11: tolerances.summaries.*.rell: unknown tolerance key (did you mean 'rel'?)"));
 }
+
+TEST_CASE("bench-compare --by point: two configurations, median differences with a rank test", "[compare]") {
+  test::TempDir dir;
+  auto suite = test::source_path("configs/matrix_sensing.yaml");
+  auto run = [&](const std::string& name, const std::string& lr, const std::string& seeds) {
+    auto out = dir.file(name);
+    REQUIRE(test::bench_run({suite, "--tier", "smoke", "--set", "lr=" + lr, "--seeds", seeds, "--out", out}).exit_code == 0);
+    return out;
+  };
+  auto a = run("a.h5", "0.05", "6"), b = run("b.h5", "0.02", "6");
+  auto r = test::bench_compare({a, b, "--by", "point"});
+  CAPTURE(r.out);
+  CHECK(r.exit_code == 1);  // a smaller step recovers less in 200 steps, on every seed
+  CHECK_THAT(r.out, Catch::Contains("A: --set lr=0.05") && Catch::Contains("B: --set lr=0.02"));
+  CHECK_THAT(r.out, Catch::Contains("FAIL exact_k2 (6 vs 6 seeds)") && Catch::Contains("final_rel_error") &&
+                        Catch::Contains("p = 0.00216 < alpha: differs"));
+  CHECK_THAT(r.out, Catch::Contains("A median") && Catch::EndsWith("result: REGRESSION (exit 1)\n"));
+  // plain bench-compare finds no run of A in B: another configuration
+  CHECK(test::bench_compare({a, b}).exit_code == 2);
+
+  SECTION("the same configuration is the same") {
+    auto same = test::bench_compare({a, run("a2.h5", "0.05", "6"), "--by", "point"});
+    CHECK(same.exit_code == 0);
+    CHECK_THAT(same.out, Catch::Contains("p = 1"));
+  }
+  SECTION("3 seeds a side cannot show a difference: the p-value says so") {
+    auto few = test::bench_compare({run("a3.h5", "0.05", "3"), run("b3.h5", "0.02", "3"), "--by", "point"});
+    CHECK(few.exit_code == 0);
+    CHECK_THAT(few.out, Catch::Contains("(3 vs 3 seeds)") && Catch::Contains("p = 0.1, beyond tolerance but not significant"));
+  }
+}

@@ -36,6 +36,20 @@ TEST_CASE("mean, sample standard deviation and standard error", "[core][stats]")
   CHECK(std::isnan(mean({1.0, NAN})));
 }
 
+TEST_CASE("Mann-Whitney U p-values agree with scipy's mannwhitneyu, exact and with ties", "[core][stats]") {
+  // the reference values: scipy.stats.mannwhitneyu(a, b).pvalue (scipy 1.10, two-sided)
+  double u = -1;
+  CHECK(mann_whitney_p({1, 2, 3}, {4, 5, 6}, &u) == Approx(0.1));  // 3 against 3: never below 0.1
+  CHECK(u == 0);
+  CHECK(mann_whitney_p({4, 5, 6}, {1, 2, 3}, &u) == Approx(0.1));
+  CHECK(u == 9);
+  CHECK(mann_whitney_p({1, 2, 3, 10}, {4, 5, 6}) == Approx(0.4));
+  CHECK(mann_whitney_p({1, 2, 3, 4, 5, 6}, {7, 8, 9, 10, 11, 12}) == Approx(0.0021645).epsilon(1e-4));
+  CHECK(mann_whitney_p({1, 2, 2, 3}, {2, 4, 5, 6}) == Approx(0.10375367752098565).epsilon(1e-9));  // ties: normal
+  CHECK(mann_whitney_p({1, 1, 1}, {1, 1, 1}) == 1.0);
+  CHECK(std::isnan(mann_whitney_p({}, {1})));
+}
+
 TEST_CASE("did-you-mean suggests only close names", "[core][text]") {
   CHECK(nearest_name("tiers", {"tiers", "task"}) == "tiers");
   CHECK(nearest_name("tires", {"suite", "tiers"}) == "tiers");
