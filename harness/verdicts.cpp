@@ -1,5 +1,7 @@
 #include "harness/verdicts.h"
 
+#include <cstdio>
+
 #include "suites/detector.h"
 
 namespace genbench {
@@ -31,7 +33,11 @@ std::function<SuiteAnalysis(const ResultsFile&)> suite_analysis_for(const Result
     if (joined.root_string("suite_text").empty() || !joined.missing().empty()) return out;
     ResultsFile with = joined;
     for (const auto& [k, v] : out.summaries) with.summaries[k] = v;
-    out.verdicts = judge_claims(stored_claims(with, with.root_string("tier")), with);
+    try {
+      out.verdicts = judge_claims(stored_claims(with, with.root_string("tier")), with);
+    } catch (const ConfigError& e) {  // the runs are merged whatever their claims say: keep them, say why none
+      std::fprintf(stderr, "bench-merge: the claims could not be read, so none are judged: %s\n", e.what());
+    }
     return out;
   };
 }
