@@ -21,12 +21,22 @@ std::string num(double v) {
   return buf;
 }
 
-std::string mean_std(const PointStats::Stat& s, size_t runs) {
+// "median [min, max]" over the point's seeds, and "(n/m)" when not every run has it.
+std::string median_range(const PointStats::Stat& s, size_t runs) {
   if (s.n == 0) return "-";
-  std::string out = num(s.mean);
-  if (s.n > 1) out += " ± " + num(s.std);
+  std::string out = num(s.median);
+  if (s.n > 1 && s.min != s.max) out += " [" + num(s.min) + ", " + num(s.max) + "]";
   if (s.n < runs) out += " (" + std::to_string(s.n) + "/" + std::to_string(runs) + ")";
   return out;
+}
+
+// "3/3", or "1/3 (1 diverged, 1 failed)": how the point's runs ended.
+std::string ended(const PointStats& p) {
+  std::string out = std::to_string(p.ok) + "/" + std::to_string(p.runs);
+  std::vector<std::string> why;
+  if (p.diverged) why.push_back(std::to_string(p.diverged) + " diverged");
+  if (p.failed) why.push_back(std::to_string(p.failed) + " failed");
+  return why.empty() ? out : out + " (" + join(why, ", ") + ")";
 }
 
 // One plot per metric: each sweep point's median over seeds, with a min-max band.
@@ -130,7 +140,13 @@ std::vector<Plot> sweep_plots(const ResultsFile& file, const Detector& detector)
         t.label = "theory" + (group.empty() ? "" : " " + group);
         t.color = measured.size() == 1 ? 7 : color;  // grey beside a single measured line
         t.dashed = true;
-        for (const auto& [x, v] : theory[group]) t.x.push_back(x), t.y.push_back(v);
+        // at every measured x: NaN where the theory has no value (a pole, as at gamma = 1), which
+        // breaks the line there instead of drawing it straight across
+        for (const auto& [x, values] : by_x) {
+          auto it = theory[group].find(x);
+          t.x.push_back(x);
+          t.y.push_back(it == theory[group].end() || !std::isfinite(it->second) ? NAN : it->second);
+        }
         plot.series.push_back(std::move(t));
       }
       ++color;
@@ -156,12 +172,18 @@ SuiteReport build_report(const ResultsFile& file) {
   if (report.headline.empty()) report.headline = report.keys;
 
   for (const auto& g : group_by_point(file)) {
-    PointStats p{g.point, g.runs.size(), g.ok, {}};
+    PointStats p{g.point, g.runs.size(), g.ok, 0, 0, {}};
+    for (const auto* r : g.runs) p.diverged += r->status == RunStatus::Diverged, p.failed += r->status == RunStatus::Failed;
     for (const auto& key : report.keys) {
-      auto v = g.values(key);
+      std::vector<double> v;  // the finite values: a diverged run's inf is marked by its status, not averaged
+      for (double x : g.values(key))
+        if (std::isfinite(x)) v.push_back(x);
       PointStats::Stat s;
       s.n = v.size();
-      if (!v.empty()) s.mean = mean(v), s.std = stddev(v);
+      if (!v.empty()) {
+        s.median = median(v), s.mean = mean(v), s.std = stddev(v);
+        s.min = *std::min_element(v.begin(), v.end()), s.max = *std::max_element(v.begin(), v.end());
+      }
       p.stats[key] = s;
     }
     report.points.push_back(std::move(p));
@@ -176,13 +198,13 @@ std::string points_table_text(const SuiteReport& report) {
   std::vector<std::vector<std::string>> rows{{"point", "ok/runs"}};
   for (const auto& k : report.headline) rows[0].push_back(k);
   for (const auto& p : report.points) {
-    rows.push_back({p.point.empty() ? "(defaults)" : p.point, std::to_string(p.ok) + "/" + std::to_string(p.runs)});
-    for (const auto& k : report.headline) rows.back().push_back(mean_std(p.stats.at(k), p.runs));
+    rows.push_back({p.point.empty() ? "(defaults)" : p.point, ended(p)});
+    for (const auto& k : report.headline) rows.back().push_back(median_range(p.stats.at(k), p.runs));
   }
   std::string out = file.root_string("suite") + " (tier " + file.root_string("tier") + ", " +
                     std::to_string(file.runs.size()) + " of " + std::to_string(file.plan.size()) + " runs) from " +
                     file.path + "\n" + format_columns(rows);
-  out += "(mean ± std over seeds; '-': not reached; (n/m): reached in n of m runs)\n";
+  out += "(median [min, max] over seeds; '-': not reached; (n/m): reached in n of m runs)\n";
   for (const auto& [k, v] : file.summaries) out += "  " + k + " = " + num(v) + "\n";
   if (auto missing = file.missing(); !missing.empty())
     out += std::to_string(missing.size()) + " of " + std::to_string(file.plan.size()) +
@@ -214,7 +236,8 @@ std::string points_csv(const std::vector<SuiteReport>& reports) {
   std::set<std::string> keys;
   for (const auto& rep : reports) keys.insert(rep.keys.begin(), rep.keys.end());
   std::string out = "file,suite,point,runs,ok";
-  for (const auto& k : keys) out += "," + csv_field(k + " mean") + "," + csv_field(k + " std") + "," + csv_field(k + " n");
+  for (const auto& k : keys)
+    out += "," + csv_field(k + " median") + "," + csv_field(k + " min") + "," + csv_field(k + " max") + "," + csv_field(k + " n");
   out += "\n";
   for (const auto& rep : reports)
     for (const auto& p : rep.points) {
@@ -222,8 +245,10 @@ std::string points_csv(const std::vector<SuiteReport>& reports) {
              std::to_string(p.runs) + "," + std::to_string(p.ok);
       for (const auto& k : keys) {
         auto it = p.stats.find(k);
-        if (it == p.stats.end() || it->second.n == 0) out += ",,,0";
-        else out += "," + num(it->second.mean) + "," + num(it->second.std) + "," + std::to_string(it->second.n);
+        if (it == p.stats.end() || it->second.n == 0) out += ",,,,0";
+        else
+          out += "," + num(it->second.median) + "," + num(it->second.min) + "," + num(it->second.max) + "," +
+                 std::to_string(it->second.n);
       }
       out += "\n";
     }
@@ -240,6 +265,8 @@ std::string html_report(const std::vector<SuiteReport>& reports, const std::vect
       ".scroll{overflow-x:auto}\n"
       "td.l,th.l{text-align:left}.warn{color:#a00;font-weight:bold}\n"
       "tr.pass td.mark{color:#070}tr.fail td{background:#fde8e8}tr.fail td.mark{color:#a00}td.mark{font-weight:bold}\n"
+      "tr.not-ok td,tr.run-diverged td,tr.run-failed td{background:#fff4e0}\n"
+      "table.verdicts td{white-space:normal;max-width:520px}\n"
       ".plots{display:flex;flex-wrap:wrap;gap:12px}pre{background:#f7f7f7;padding:8px;overflow:auto}\n"
       "</style></head><body>\n<h1>genbench report</h1>\n";
   for (const auto& rep : reports) {
@@ -282,12 +309,13 @@ std::string html_report(const std::vector<SuiteReport>& reports, const std::vect
         h += (i ? ", " : "") + escape_xml(missing[i].point) + " seed " + std::to_string(missing[i].seed);
       h += ".</p>\n";
     }
-    h += "<h3>Sweep points (mean ± std over seeds)</h3>\n<div class=\"scroll\"><table class=\"points\"><tr><th class=\"l\">point</th><th>ok/runs</th>";
+    h += "<h3>Sweep points (median [min, max] over seeds)</h3>\n<div class=\"scroll\"><table class=\"points\"><tr><th class=\"l\">point</th><th>ok/runs</th>";
     for (const auto& k : rep.keys) h += "<th>" + escape_xml(k) + "</th>";
     h += "</tr>\n";
     for (const auto& p : rep.points) {
-      h += "<tr><td class=\"l\">" + escape_xml(p.point) + "</td><td>" + std::to_string(p.ok) + "/" + std::to_string(p.runs) + "</td>";
-      for (const auto& k : rep.keys) h += "<td>" + escape_xml(mean_std(p.stats.at(k), p.runs)) + "</td>";
+      h += "<tr" + std::string(p.ok < p.runs ? " class=\"not-ok\"" : "") + "><td class=\"l\">" + escape_xml(p.point) +
+           "</td><td>" + escape_xml(ended(p)) + "</td>";
+      for (const auto& k : rep.keys) h += "<td>" + escape_xml(median_range(p.stats.at(k), p.runs)) + "</td>";
       h += "</tr>\n";
     }
     h += "</table></div>\n";
@@ -308,7 +336,8 @@ std::string html_report(const std::vector<SuiteReport>& reports, const std::vect
     for (const auto& k : rep.headline) h += "<th>" + escape_xml(k) + "</th>";
     h += "<th class=\"l\">error</th></tr>\n";
     for (const auto& r : f.runs) {
-      h += "<tr><td class=\"l\">" + r.id + "</td><td class=\"l\">" + escape_xml(r.point) + "</td><td>" +
+      h += std::string(r.status == RunStatus::Ok ? "<tr>" : "<tr class=\"run-" + to_string(r.status) + "\">") +
+           "<td class=\"l\">" + r.id + "</td><td class=\"l\">" + escape_xml(r.point) + "</td><td>" +
            std::to_string(r.seed) + "</td><td class=\"l\">" + escape_xml(to_string(r.status)) + "</td><td>" + num(r.wall_time_s) +
            "</td><td>" + num(r.steps_per_s) + "</td>";
       for (const auto& k : rep.headline) {

@@ -1,5 +1,6 @@
-// bench-report's content: per results file, the table of sweep points (mean
-// and std over seeds of every summary), the table of runs, trajectory plots
+// bench-report's content: per results file, the table of sweep points (the
+// median over seeds of every summary and its min-max, the statistic bench-run's
+// console table prints too), the table of runs, trajectory plots
 // with seed bands, and what is missing from a partial file; rendered as text,
 // CSV and one self-contained HTML page.
 #pragma once
@@ -16,8 +17,10 @@ namespace genbench {
 struct PointStats {
   std::string point;
   size_t runs = 0, ok = 0;
+  size_t diverged = 0, failed = 0;  // runs that ended so: their summaries are partial or missing
   struct Stat {
-    double mean = 0, std = 0;
+    double median = 0, min = 0, max = 0;
+    double mean = 0, std = 0;  // for the CSV's users; the tables show the median
     size_t n = 0;  // runs that have the summary
   };
   std::map<std::string, Stat> stats;

@@ -68,7 +68,9 @@ TEST_CASE("a report of a partial file shows what finished and says what is missi
   CHECK(report.points[0].runs == 2);
   const auto& s = report.points[0].stats.at("final_loss");
   CHECK(s.n == 2);
-  CHECK(s.mean == Approx(2e-5));
+  CHECK(s.median == Approx(2e-5));
+  CHECK(s.min == Approx(1e-5));
+  CHECK(s.max == Approx(3e-5));
   CHECK(s.std == Approx(std::sqrt(2.0) * 1e-5));
   REQUIRE(report.plots.size() == 1);
   CHECK(report.plots[0].log_y);
@@ -77,13 +79,73 @@ TEST_CASE("a report of a partial file shows what finished and says what is missi
 
   auto text = points_table_text(report);
   CHECK_THAT(text, Catch::Contains("1 of 4 planned runs are missing (status: running)"));
-  CHECK_THAT(text, Catch::Contains("2e-05 ± 1.414e-05"));
+  CHECK_THAT(text, Catch::Contains("2e-05 [1e-05, 3e-05]") && Catch::Contains("median [min, max] over seeds"));
   auto html = html_report({report});
   CHECK_THAT(html, Catch::Contains("1 of 4 planned runs did not finish") && Catch::Contains("Missing: b seed 1."));
   auto csv = runs_csv({report});
   CHECK(count(csv, "\n") == 4);  // header and three runs
   CHECK_THAT(csv, Catch::StartsWith("file,suite,run_id,point,seed,status,error,wall_time_s,steps_per_s,final_loss\n"));
-  CHECK_THAT(points_csv({report}), Catch::Contains(",s,a,2,2,2e-05,1.414e-05,2\n"));
+  CHECK_THAT(points_csv({report}), Catch::Contains(",s,a,2,2,2e-05,1e-05,3e-05,2\n"));
+}
+
+TEST_CASE("a report marks diverged runs and leaves their non-finite values out of the medians", "[report]") {
+  test::TempDir dir;
+  {
+    ResultsWriter w(dir.file("d.h5"), {{"suite", std::string("s")}, {"tier", std::string("ci")}},
+                    {{"r0", "a", 0}, {"r1", "a", 1}, {"r2", "a", 2}});
+    w.add_run(run("r0", 0, "a", 0, 1.0));
+    w.add_run(run("r1", 1, "a", 1, 3.0));
+    auto bad = run("r2", 2, "a", 2, 1.0);
+    bad.status = RunStatus::Diverged;
+    bad.error = "metric 'loss' is nan at step 40";
+    bad.summaries["final_loss"] = INFINITY;
+    w.add_run(bad);
+    w.close();
+  }
+  auto file = read_results(dir.file("d.h5"));
+  auto report = build_report(file);
+  const auto& p = report.points.at(0);
+  CHECK(p.diverged == 1);
+  CHECK(p.stats.at("final_loss").n == 2);  // the inf is not a value
+  CHECK(p.stats.at("final_loss").max == Approx(3e-5));
+  auto text = points_table_text(report);
+  CHECK_THAT(text, Catch::Contains("2/3 (1 diverged)") && Catch::Contains("2e-05 [1e-05, 3e-05] (2/3)"));
+  CHECK_THAT(text, !Catch::Contains("inf"));
+  auto html = html_report({report});
+  CHECK_THAT(html, Catch::Contains("<tr class=\"not-ok\">") && Catch::Contains("<tr class=\"run-diverged\">"));
+}
+
+TEST_CASE("a theory curve is broken where the theory has no value, not drawn across", "[report]") {
+  // the linear double descent's closed form has its pole at gamma = 1: runs there carry no theory
+  ResultsFile file;
+  file.root["suite"] = std::string("double_descent_linear");
+  file.root["detector"] = std::string("double_descent");
+  for (int64_t p : {50, 100, 200}) {
+    RunRecord r;
+    r.id = "r" + std::to_string(p);
+    r.task = "linear_regression";
+    r.point = "p=" + std::to_string(p);
+    r.params.set("p", p);
+    r.params.set("n", int64_t{100});
+    r.params.set("ridge", 0.0);
+    r.summaries["gamma"] = static_cast<double>(p) / 100;
+    r.summaries["excess_risk_mean"] = p == 100 ? 1e3 : 1.0;
+    if (p != 100) r.summaries["theory_excess_risk"] = 1.0;
+    file.runs.push_back(r);
+  }
+  auto report = build_report(file);
+  const Plot* risk = nullptr;
+  for (const auto& plot : report.sweeps)
+    if (plot.id == "double_descent_linear/sweep/excess_risk_mean") risk = &plot;
+  REQUIRE(risk != nullptr);
+  const Series* theory = nullptr;
+  for (const auto& s : risk->series)
+    if (s.dashed) theory = &s;
+  REQUIRE(theory != nullptr);
+  REQUIRE(theory->x == std::vector<double>{0.5, 1.0, 2.0});
+  CHECK(theory->y[0] == 1.0);
+  CHECK(std::isnan(theory->y[1]));  // the gap at the pole
+  CHECK(theory->y[2] == 1.0);
 }
 
 TEST_CASE("a report shows the claims' verdicts first, a failed one marked", "[report][claims]") {
