@@ -36,8 +36,8 @@ struct ExpandOptions {
   std::vector<std::string> sets;     // "key=value": wins over every value in the file
   std::vector<std::string> filters;  // "key=value", "key<value"...; all must hold
   uint64_t max_runs = kDefaultMaxRuns;
-  std::string seeds;                 // --seeds: "5" (0..4), "0-9", "1,3,7", "0-4,9"; empty: the tier's
-  std::vector<std::string> sweeps;   // --sweep "key=v1,v2": a grid axis, cartesian with the file's
+  std::string seeds = {};            // --seeds: "5" (0..4), "0-9", "1,3,7", "0-4,9"; empty: the tier's
+  std::vector<std::string> sweeps = {};  // --sweep "key=v1,v2": a grid axis, cartesian with the file's
                                      // (replacing the file's axis of that key)
 };
 
