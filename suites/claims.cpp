@@ -180,6 +180,11 @@ Verdict judge_suite_claim(const Claim& c, const ResultsFile& file) {
   v.measured = number_text(x) + (std::isnan(x) ? absent_hint(c.summary, names, "suite summary") : "") + against;
   v.value = x;
   v.outcome = holds(c.bound, x, lo, c.hi) ? "pass" : "fail";
+  if (std::isnan(x) && !file.root_string("filters").empty()) {
+    // a --filter may have left out the runs it is computed from, as it leaves out a point: not judged
+    v.outcome = "skip";
+    v.measured += "; the sweep ran with --filter " + join(split_lines(file.root_string("filters")), " --filter ");
+  }
   return v;
 }
 

@@ -92,7 +92,8 @@ bool point_matches(const std::string& point_label, const std::string& claim_poin
 
 // Judges each claim on a file (its runs' and the suite's summaries): a
 // verdict per claim, in order. A claim whose point the file's plan lacks (a
-// --filter dropped it) is "skip"; one that cannot be judged is "error".
+// --filter dropped it), or a suite summary absent from a sweep run with
+// --filter, is "skip"; one that cannot be judged is "error".
 std::vector<Verdict> judge_claims(const std::vector<Claim>& claims, const ResultsFile& file);
 
 // The console table: "claims: 6 of 7 hold" and a row per claim (mark, name, measured, bound).

@@ -166,6 +166,10 @@ TEST_CASE("bench-run judges the claims when the sweep ends, stores the verdicts 
     auto verdicts = read_results(only).verdicts;
     CHECK(verdict(verdicts, "the walk ends at 0 too").outcome == "skip");
     CHECK(verdict(verdicts, "the still walk stays at 0").outcome == "pass");
+    // a suite summary absent under a --filter is not judged either: its runs may be the ones left out
+    const auto& suite_claim = verdict(verdicts, "a suite summary the selftest has not");
+    CHECK(suite_claim.outcome == "skip");
+    CHECK_THAT(suite_claim.measured, Catch::EndsWith("; the sweep ran with --filter point=still"));
   }
   SECTION("shards are not judged; their merge is, as the single run was") {
     auto a = dir.file("a.h5"), b = dir.file("b.h5"), merged = dir.file("merged.h5");
