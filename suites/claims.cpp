@@ -135,6 +135,13 @@ std::string absent_hint(const std::string& name, const std::vector<std::string>&
   return std::string(" (no ") + what + " is named '" + name + "'" + (near.empty() ? "" : "; did you mean '" + near + "'?") + ")";
 }
 
+// A suite summary absent from a sweep run with --filter: the filter may have
+// left out the runs it is computed from, as it leaves out a point. Not judged.
+void skip_filtered(Verdict& v, const ResultsFile& file) {
+  v.outcome = "skip";
+  v.measured += "; the sweep ran with --filter " + join(split_lines(file.root_string("filters")), " --filter ");
+}
+
 Verdict judge_suite_claim(const Claim& c, const ResultsFile& file) {
   Verdict v{c.name, "fail", "", c.bound_text(), c.source, NAN};
   auto names = summary_names(file, false);
@@ -174,17 +181,14 @@ Verdict judge_suite_claim(const Claim& c, const ResultsFile& file) {
     v.measured += against;
     v.value = worst;
     v.outcome = passed == values.size() ? "pass" : "fail";
+    if (!missing.empty() && !file.root_string("filters").empty()) skip_filtered(v, file);
     return v;
   }
   double x = file.summaries.count(c.summary) ? file.summaries.at(c.summary) : NAN;
   v.measured = number_text(x) + (std::isnan(x) ? absent_hint(c.summary, names, "suite summary") : "") + against;
   v.value = x;
   v.outcome = holds(c.bound, x, lo, c.hi) ? "pass" : "fail";
-  if (std::isnan(x) && !file.root_string("filters").empty()) {
-    // a --filter may have left out the runs it is computed from, as it leaves out a point: not judged
-    v.outcome = "skip";
-    v.measured += "; the sweep ran with --filter " + join(split_lines(file.root_string("filters")), " --filter ");
-  }
+  if (std::isnan(x) && !file.root_string("filters").empty()) skip_filtered(v, file);
   return v;
 }
 
