@@ -28,6 +28,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The suite files (*.yaml) in a folder, sorted; `ec` says why none could be listed.
+std::vector<fs::path> suite_files(const std::string& dir, std::error_code& ec) {
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(dir, ec))
+    if (e.path().extension() == ".yaml") files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
 int list(std::string dir) {
   if (dir.empty()) dir = "configs";  // `--list` with no folder
   std::cout << "tasks:\n";
@@ -35,10 +44,7 @@ int list(std::string dir) {
   std::error_code ec;
   auto where = fs::absolute(dir, ec).lexically_normal().string();
   std::cout << "suites in " << dir << " (" << where << "):\n";
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.path().extension() == ".yaml") files.push_back(e.path());
-  std::sort(files.begin(), files.end());
+  auto files = suite_files(dir, ec);
   if (ec || files.empty()) {  // run outside the repository, most likely: say so rather than list nothing
     std::cout << "  (none)\n";
     std::fprintf(stderr, "bench-run: --list: %s: %s; give the folder of the suite files: bench-run --list PATH/configs\n",
@@ -65,12 +71,9 @@ int list(std::string dir) {
 // --list-claims: every suite's claims (its default tier's) as the Markdown README quotes.
 int list_claims(std::string dir) {
   if (dir.empty()) dir = "configs";  // `--list-claims` with no folder
-  std::vector<fs::path> files;
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(dir, ec))
-    if (e.path().extension() == ".yaml") files.push_back(e.path());
+  auto files = suite_files(dir, ec);
   if (ec) throw ConfigError(dir + ": cannot list suites: " + ec.message());
-  std::sort(files.begin(), files.end());
   auto cell = [](std::string text) {  // a Markdown table cell
     std::string out;
     for (char c : text) out += c == '|' ? std::string("\\|") : std::string(1, c);

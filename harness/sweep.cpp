@@ -93,6 +93,16 @@ const Tier* select_tier(const SuiteSpec& suite, const std::string& name) {
   return &it->second;
 }
 
+// The spec of a parameter named on the command line (--set, --sweep), or
+// "FLAG: key: unknown parameter of task 'T' (did you mean ...)".
+const ParamSpec& command_line_spec(const std::vector<ParamSpec>& specs, const std::string& key, const std::string& task,
+                                   const char* flag) {
+  if (const auto* spec = find_spec(specs, key)) return *spec;
+  std::vector<std::string> names;
+  for (const auto& s : specs) names.push_back(s.name);
+  throw ConfigError(std::string(flag) + ": " + key + ": unknown parameter of task '" + task + "'" + did_you_mean(key, names));
+}
+
 // --set key=value, read by the parameter's type: applied last, the command line wins over the file.
 ValueMap parse_sets(const std::vector<std::string>& sets, const std::vector<ParamSpec>& specs, const std::string& task) {
   ValueMap out;
@@ -100,13 +110,7 @@ ValueMap parse_sets(const std::vector<std::string>& sets, const std::vector<Para
     auto eq = set.find('=');
     if (eq == std::string::npos || eq == 0) throw ConfigError("--set: cannot read '" + set + "': expected key=value");
     auto key = set.substr(0, eq);
-    const auto* spec = find_spec(specs, key);
-    if (!spec) {
-      std::vector<std::string> names;
-      for (const auto& s : specs) names.push_back(s.name);
-      throw ConfigError("--set: " + key + ": unknown parameter of task '" + task + "'" + did_you_mean(key, names));
-    }
-    out[key] = parse_value_text(set.substr(eq + 1), *spec, "--set");
+    out[key] = parse_value_text(set.substr(eq + 1), command_line_spec(specs, key, task, "--set"), "--set");
   }
   return out;
 }
@@ -119,18 +123,13 @@ std::pair<std::string, std::vector<ParamValue>> parse_sweep(const std::string& t
   if (eq == std::string::npos || eq == 0)
     throw ConfigError("--sweep: cannot read '" + text + "': expected key=value,value,... (e.g. lr=0.01,0.1)");
   auto key = text.substr(0, eq);
-  const auto* spec = find_spec(specs, key);
-  if (!spec) {
-    std::vector<std::string> names;
-    for (const auto& s : specs) names.push_back(s.name);
-    throw ConfigError("--sweep: " + key + ": unknown parameter of task '" + task + "'" + did_you_mean(key, names));
-  }
+  const auto& spec = command_line_spec(specs, key, task, "--sweep");
   std::vector<ParamValue> values;
   std::string item;
   int depth = 0;
   auto take = [&] {
     if (item.empty()) throw ConfigError("--sweep: " + key + ": an empty value in '" + text.substr(eq + 1) + "'");
-    values.push_back(parse_value_text(item, *spec, "--sweep"));
+    values.push_back(parse_value_text(item, spec, "--sweep"));
     item.clear();
   };
   for (char c : text.substr(eq + 1)) {
