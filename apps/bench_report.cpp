@@ -65,11 +65,13 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < reports.size(); ++i) {
       std::cout << points_table_text(reports[i]) << "\n";
       auto all = reports[i].sweeps;
-      all.insert(all.end(), reports[i].plots.begin(), reports[i].plots.end());
-      for (const auto& plot : all) {
-        write(fs::path(out_dir) / "plots" / (std::to_string(i) + "-" + file_name(plot.id) + ".svg"), render_svg(plot));
+      for (const auto& figure : reports[i].trajectories) all.insert(all.end(), figure.panels.begin(), figure.panels.end());
+      auto svg_file = [&](const std::string& id) {
         ++plots;
-      }
+        return fs::path(out_dir) / "plots" / (std::to_string(i) + "-" + file_name(id) + ".svg");
+      };
+      for (const auto& plot : all) write(svg_file(plot.id), render_svg(plot));
+      for (const auto& map : reports[i].heatmaps) write(svg_file(map.id), render_heatmap(map));
     }
     write(fs::path(out_dir) / "runs.csv", runs_csv(reports));
     write(fs::path(out_dir) / "points.csv", points_csv(reports));

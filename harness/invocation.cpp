@@ -17,6 +17,7 @@
 #include "harness/verdicts.h"
 #include "harness/worker.h"
 #include "suites/detector.h"
+#include "tasks/task.h"
 
 namespace genbench {
 
@@ -40,6 +41,11 @@ std::unique_ptr<ResultsWriter> create_file(const Invocation& inv, const Invocati
   attrs["suite_text"] = inv.suite.text;
   attrs["suite_description"] = inv.suite.description;
   attrs["task"] = inv.suite.task;
+  if (const Task* task = find_task(inv.suite.task)) {
+    std::vector<std::string> units;
+    for (const auto& [key, unit] : task->units()) units.push_back(key + ": " + unit);
+    attrs["units"] = join(units, "\n");
+  }
   attrs["tier"] = inv.tier;
   attrs["sets"] = join(inv.expand.sets, "\n");
   attrs["filters"] = join(inv.expand.filters, "\n");

@@ -76,8 +76,9 @@ struct SuiteParser : YamlReader {
     for (size_t i = 0; i < node.size(); ++i) {
       auto item_path = path + "[" + std::to_string(i) + "]";
       SweepPoint p;
-      p.values = value_map(node[i], item_path, {"name"});
+      p.values = value_map(node[i], item_path, {"name", "family"});
       if (node[i]["name"]) p.name = scalar(node[i]["name"], item_path + ".name");
+      if (node[i]["family"]) p.family = scalar(node[i]["family"], item_path + ".family");
       out.push_back(std::move(p));
     }
     if (out.empty()) fail(node.Mark(), path, "empty list: give at least one point or leave 'points' out");

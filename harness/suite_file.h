@@ -8,6 +8,7 @@
 //   defaults: {d: 30, lr: 0.05}      # override the task's own defaults
 //   sweep:
 //     points: [{name: exact, k: 2}, {name: overparam, k: 30}]   # explicit points
+//                                    # (a point's `family:` groups it with others in one report panel)
 //     grid: {init_scale: [1.0e-3, 1.0]}                          # cartesian product
 //     zip: {m: [100, 300], steps: [500, 900]}                    # paired lists
 //     seeds: [0, 1, 2]
@@ -39,7 +40,8 @@ namespace genbench {
 using ValueMap = std::map<std::string, ParamValue>;
 
 struct SweepPoint {
-  std::string name;  // optional label; empty when not given
+  std::string name;    // optional label; empty when not given
+  std::string family;  // optional: points of one family share a panel in bench-report
   ValueMap values;
 };
 

@@ -47,6 +47,10 @@ class Detector {
   virtual std::vector<std::string> treatment() const { return {}; }
   // Metrics worth a trajectory plot; nullopt: every metric.
   virtual std::optional<std::vector<std::string>> trajectory_metrics() const { return std::nullopt; }
+  // Metrics worth a parameter x step heatmap in bench-report, drawn where a
+  // family of points varies one numeric parameter (the MLP's width x epoch
+  // test error is Nakkiran et al.'s picture of epoch-wise double descent).
+  virtual std::vector<std::string> heatmap_metrics() const { return {}; }
   virtual ~Detector() = default;
 };
 

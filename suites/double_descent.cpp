@@ -214,6 +214,7 @@ class DoubleDescentDetector : public Detector {
   std::optional<std::vector<std::string>> trajectory_metrics() const override {
     return std::vector<std::string>{"test_error", "train_error", "train_error_clean"};
   }
+  std::vector<std::string> heatmap_metrics() const override { return {"test_error", "train_error"}; }
 
   std::vector<SweepPlot> sweep_plots() const override {
     return {{"excess risk against p/n (median over seeds; dashed: finite-n theory)", "gamma", "excess_risk_mean",

@@ -68,6 +68,16 @@ struct AdversarialTrainingConfig {
 class AdversarialTraining : public Task {
  public:
   std::string name() const override { return "adversarial_training"; }
+  std::vector<std::pair<std::string, std::string>> units() const override {
+    std::vector<std::pair<std::string, std::string>> out{{"step", "epoch"}, {"lr", "learning rate"}};
+    for (const char* split : {"train", "test"})
+      for (const char* attack : {"clean", "fgsm", "pgd"}) {
+        out.push_back({std::string(split) + "_" + attack + "_accuracy", "fraction correct"});
+        out.push_back({std::string(split) + "_" + attack + "_loss", "cross-entropy, nats"});
+      }
+    return out;
+  }
+  int64_t last_step(const Params& params) const override { return params.get_int("epochs"); }
   std::string summary() const override {
     return "FGSM / PGD adversarial training on Fashion-MNIST (CNN, BN-CNN, MLP), GradAlign, ELLE and ELLE-A";
   }

@@ -42,6 +42,10 @@ torch::Tensor kernel_coefficients(const torch::Tensor& K, const torch::Tensor& y
 class InterpolationKernel : public Task {
  public:
   std::string name() const override { return "interpolation_kernel"; }
+  std::vector<std::pair<std::string, std::string>> units() const override {
+    return {{"step", "draw"}, {"train_mse", "squared error"}, {"test_mse", "squared error vs clean labels"}, {"train_error", "fraction of signs wrong"}, {"test_error", "fraction of signs wrong"}};
+  }
+  int64_t last_step(const Params& params) const override { return params.get_int("trials") - 1; }
   std::string summary() const override {
     return "ridgeless Laplace / Gaussian kernel regression on flipped labels (sphere or Fashion-MNIST)";
   }

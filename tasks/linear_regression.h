@@ -55,6 +55,10 @@ std::optional<double> min_norm_risk_asymptotic(double gamma, double r2, double s
 class LinearRegression : public Task {
  public:
   std::string name() const override { return "linear_regression"; }
+  std::vector<std::pair<std::string, std::string>> units() const override {
+    return {{"step", "draw"}, {"excess_risk", "E(x'(b_hat - b))^2"}, {"test_mse", "squared error"}, {"train_mse", "squared error"}};
+  }
+  int64_t last_step(const Params& params) const override { return params.get_int("trials") - 1; }
   std::string summary() const override {
     return "min-norm / ridge least squares on Gaussian features (isotropic, spiked, power-law spectra) with theory";
   }

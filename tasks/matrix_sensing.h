@@ -72,6 +72,10 @@ class MatrixSensingProblem {
 class MatrixSensing : public Task {
  public:
   std::string name() const override { return "matrix_sensing"; }
+  std::vector<std::pair<std::string, std::string>> units() const override {
+    return {{"step", "iteration"}, {"rel_error", "||UU^T - X*||_F / ||X*||_F"}, {"train_loss", "mean of r^2 / 2 (l1: of |r|) over measurements"}, {"sv_1", "1st eigenvalue of UU^T"}, {"sv_2", "2nd eigenvalue of UU^T"}, {"sv_3", "3rd eigenvalue of UU^T"}};
+  }
+  int64_t last_step(const Params& params) const override { return params.get_int("steps"); }
   std::string summary() const override {
     return "symmetric low-rank matrix sensing (GD, ScaledGD(lambda), l1 subgradient), float64";
   }

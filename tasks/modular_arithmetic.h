@@ -57,6 +57,10 @@ struct ModularArithmeticConfig {
 class ModularArithmetic : public Task {
  public:
   std::string name() const override { return "modular_arithmetic"; }
+  std::vector<std::pair<std::string, std::string>> units() const override {
+    return {{"step", "epoch (full batch)"}, {"train_accuracy", "fraction correct"}, {"test_accuracy", "fraction correct"}, {"train_loss", "per example"}, {"test_loss", "per example"}, {"weight_norm", "L2 norm of all parameters"}};
+  }
+  int64_t last_step(const Params& params) const override { return params.get_int("epochs"); }
   std::string summary() const override {
     return "MLP or transformer on a ∘ b mod p: memorization, then grokking (AdamW, Grokfast, StableMax, ⊥Grad)";
   }

@@ -19,6 +19,10 @@ namespace genbench {
 class RandomFeatures : public Task {
  public:
   std::string name() const override { return "random_features"; }
+  std::vector<std::pair<std::string, std::string>> units() const override {
+    return {{"step", "fit"}, {"train_error", "fraction misclassified"}, {"test_error", "fraction misclassified"}, {"train_loss", "squared error, summed over classes"}, {"test_loss", "squared error, summed over classes"}};
+  }
+  int64_t last_step(const Params& /*params*/) const override { return 0; }
   std::string summary() const override {
     return "ReLU random-features least squares on Fashion-MNIST (model-wise double descent in N)";
   }

@@ -53,6 +53,13 @@ class Task {
  public:
   virtual std::string name() const = 0;
   virtual std::string summary() const = 0;  // one line for --list
+  // What a logged step counts ("step": "epoch") and what each metric
+  // measures, briefly, for the axes of a report; stored in the results file
+  // (root attribute `units`), so a file read years later still says it.
+  virtual std::vector<std::pair<std::string, std::string>> units() const { return {}; }
+  // The last step a run of these parameters logs, for progress within a run
+  // (bench-run's status line, the ETA); -1 when it is not known beforehand.
+  virtual int64_t last_step(const Params& /*params*/) const { return -1; }
   virtual std::vector<ParamSpec> params() const = 0;
   // Cross-parameter checks (beyond each spec's type and range), run before
   // anything executes. Returns an empty string or what is wrong.

@@ -27,6 +27,10 @@ namespace genbench {
 class XorCluster : public Task {
  public:
   std::string name() const override { return "xor_cluster"; }
+  std::vector<std::pair<std::string, std::string>> units() const override {
+    return {{"step", "GD step"}, {"train_accuracy", "fraction correct"}, {"train_accuracy_clean", "fraction correct"}, {"train_accuracy_flipped", "fraction fitting the flipped label"}, {"test_accuracy", "fraction correct, clean labels"}, {"train_loss", "logistic loss"}, {"feature_alignment", "fraction of first-layer energy on the cluster means"}};
+  }
+  int64_t last_step(const Params& params) const override { return params.get_int("steps"); }
   std::string summary() const override {
     return "two-layer ReLU net, GD on XOR cluster data with flipped labels: fit, then grok";
   }

@@ -43,7 +43,7 @@ TEST_CASE("plots: log axes for decades, NaN breaks a line, bands are drawn", "[r
   Plot plot;
   plot.id = "p";
   plot.log_y = true;
-  plot.series.push_back({"a <b>", {1, 2, 3, 4, 5}, {1, 0.1, NAN, 0.001, 1e-4}, {0.5, 0.05, NAN, 5e-4, 5e-5}, {2, 0.2, NAN, 2e-3, 2e-4}});
+  plot.series.push_back({"a <b>", {1, 2, 3, 4, 5}, {1, 0.1, NAN, 0.001, 1e-4}, {0.5, 0.05, NAN, 5e-4, 5e-5}, {2, 0.2, NAN, 2e-3, 2e-4}, -1, "", false, {}});
   auto svg = render_svg(plot);
   CHECK(count(svg, "class=\"line\"") == 2);  // broken at the NaN
   CHECK(count(svg, "class=\"band\"") == 2);
@@ -72,10 +72,11 @@ TEST_CASE("a report of a partial file shows what finished and says what is missi
   CHECK(s.min == Approx(1e-5));
   CHECK(s.max == Approx(3e-5));
   CHECK(s.std == Approx(std::sqrt(2.0) * 1e-5));
-  REQUIRE(report.plots.size() == 1);
-  CHECK(report.plots[0].log_y);
-  CHECK(report.plots[0].series[0].low[0] == 1.0);
-  CHECK(report.plots[0].series[0].high[0] == 3.0);
+  REQUIRE(report.trajectories.size() == 1);
+  REQUIRE(report.trajectories[0].panels.size() == 1);
+  CHECK(report.trajectories[0].panels[0].log_y);
+  CHECK(report.trajectories[0].panels[0].series[0].low[0] == 1.0);
+  CHECK(report.trajectories[0].panels[0].series[0].high[0] == 3.0);
 
   auto text = points_table_text(report);
   CHECK_THAT(text, Catch::Contains("1 of 4 planned runs are missing (status: running)"));
@@ -214,4 +215,108 @@ TEST_CASE("a history keeps each commit's medians and plots them over commits", "
   }
   test::write_file(dir.file("bad.csv"), "commit,time,suite,tier,point,quantity,median,n\naaa,t,s,ci,p,q,x,1\n");
   REQUIRE_THROWS_WITH(read_history(dir.file("bad.csv")), dir.file("bad.csv") + ":2: median and n must be numbers");
+}
+
+TEST_CASE("a log step axis keeps step 0 before its first decade and ends at the data", "[report][plot]") {
+  Plot plot;
+  plot.id = "steps";
+  plot.log_x = true;
+  plot.series.push_back({"a", {0, 10, 100, 1000, 15000}, {5, 4, 3, 2, 1}, {}, {}, -1, "", false, {}});
+  auto svg = render_svg(plot);
+  CHECK(count(svg, ">0</text>") == 1);           // step 0 has its own tick
+  CHECK(count(svg, "class=\"axis-break\"") == 2);  // and a break between it and the decades
+  CHECK(count(svg, ">1e4</text>") == 0);         // ticks are plain numbers up to 1e5
+  CHECK(count(svg, ">10000</text>") == 1);
+  CHECK(count(svg, ">100000</text>") == 0);       // the axis ends at 15000, not a decade past it
+  CHECK(count(svg, "class=\"line\"") == 1);       // and the line is whole, step 0 included
+}
+
+TEST_CASE("a heatmap has a cell per value, grey where there is none, and a colour bar", "[report][plot]") {
+  Heatmap map;
+  map.id = "h";
+  map.x = {0, 10, 20, 30};
+  map.y_labels = {"k=2", "k=4", "k=8"};
+  map.z = {{0.9, 0.5, 0.4, NAN}, {0.9, 0.4, 0.3, 0.3}, {0.9, 0.3, 0.2, 0.1}};
+  auto svg = render_heatmap(map);
+  CHECK(count(svg, "class=\"cell\"") == 12);
+  CHECK(count(svg, "fill=\"#d9d9d9\"") == 1);
+  CHECK(count(svg, "class=\"colorbar\"") == 1);
+  CHECK(count(svg, ">k=8</text>") == 1);
+  CHECK(viridis(0) == "#440154");
+  CHECK(viridis(1) == "#fde725");
+}
+
+namespace {
+
+RunRecord curve_run(const std::string& point, uint64_t seed, const std::vector<std::pair<std::string, double>>& params,
+                    const std::string& metric, double scale) {
+  RunRecord r;
+  r.id = point + "-" + std::to_string(seed);
+  r.task = "t";
+  r.point = point;
+  r.seed = seed;
+  r.status = RunStatus::Ok;
+  for (const auto& [k, v] : params) r.params.set(k, v);
+  for (int64_t step = 0; step <= 40; step += 10) {
+    r.steps.push_back(step);
+    r.metrics[metric].push_back(scale / static_cast<double>(step + 1));
+  }
+  r.summaries["final"] = r.metrics[metric].back();
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("trajectories are small multiples: one panel per family of points, axes shared", "[report]") {
+  ResultsFile file;
+  file.root["suite"] = std::string("s");
+  file.root["tier"] = std::string("ci");
+  file.root["units"] = std::string("step: epoch\nloss: nats");
+  SECTION("named points grouped by their family: key") {
+    file.root["suite_text"] = std::string(
+        "suite: s\ntask: t\nsweep:\n  points:\n    - {name: a, family: first, x: 1}\n    - {name: b, family: first, x: 2}\n"
+        "    - {name: c, family: second, x: 3}\n");
+    file.runs = {curve_run("a", 0, {{"x", 1}}, "loss", 1), curve_run("b", 0, {{"x", 2}}, "loss", 10),
+                 curve_run("c", 0, {{"x", 3}}, "loss", 1000)};
+    auto report = build_report(file);
+    REQUIRE(report.trajectories.size() == 1);
+    const auto& panels = report.trajectories[0].panels;
+    REQUIRE(panels.size() == 2);
+    CHECK(panels[0].id == "s/loss/first");
+    CHECK(panels[0].series.size() == 2);
+    CHECK(panels[1].title == "second");
+    REQUIRE(panels[0].y_range);
+    CHECK(panels[0].y_range == panels[1].y_range);  // shared: the second panel's 1000 sets the first's axis too
+    CHECK(panels[0].y_range->second == Approx(1000));
+    CHECK(panels[0].x_label == "step (epoch)");  // the task's declared units
+    CHECK_THAT(report.trajectories[0].title, Catch::StartsWith("loss (nats) against step (epoch)"));
+  }
+  SECTION("a grid: one panel per value of the other axes, the most varied axis inside, and its heatmap") {
+    file.root["detector"] = std::string("double_descent");  // its heatmap metric: test_error
+    for (double n : {100.0, 200.0})
+      for (double k : {2.0, 4.0, 8.0})
+        for (uint64_t seed : {0, 1}) {
+          char point[32];
+          snprintf(point, sizeof point, "n=%g k=%g", n, k);
+          file.runs.push_back(curve_run(point, seed, {{"n", n}, {"k", k}}, "test_error", k / n));
+        }
+    auto report = build_report(file);
+    REQUIRE(report.trajectories.size() == 1);
+    const auto& panels = report.trajectories[0].panels;
+    REQUIRE(panels.size() == 2);
+    CHECK(panels[0].title == "n=100");
+    REQUIRE(panels[0].series.size() == 3);
+    CHECK(panels[0].series[2].label == "k=8");
+    CHECK(panels[0].series[0].rgb == viridis(0));  // a gradient over k, low to high
+    // k x step per panel, and the two-parameter grid k x n of the headline summary
+    std::vector<std::string> ids;
+    for (const auto& map : report.heatmaps) ids.push_back(map.id);
+    CAPTURE(ids);
+    REQUIRE(std::count(ids.begin(), ids.end(), "s/heatmap/test_error/n=100") == 1);
+    const auto& map = report.heatmaps[0];
+    CHECK(map.y_labels == std::vector<std::string>{"k=2", "k=4", "k=8"});
+    CHECK(map.x == std::vector<double>{0, 10, 20, 30, 40});
+    CHECK(map.z[2][0] == Approx(0.08));  // k = 8 at step 0: 8/100, the median over 2 seeds
+    CHECK(map.x_label == "step (epoch)");
+  }
 }
