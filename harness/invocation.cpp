@@ -192,7 +192,7 @@ std::string default_out_path(const Invocation& inv) {
 }
 
 InvocationOutcome run_invocation(const Invocation& inv, const InvocationOptions& o) {
-  auto todo = inv.todo();
+  auto todo = execution_order(inv.todo());
   SchedulerOptions sched;
   sched.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   sched.device = resolve_device(o.device);
@@ -220,6 +220,8 @@ InvocationOutcome run_invocation(const Invocation& inv, const InvocationOptions&
                mine - todo.size(), sched.jobs, sched.device.c_str(), outcome.out_path.c_str());
   install_interrupt_handlers();
   Progress progress(todo.size(), isatty(STDERR_FILENO));
+  const Task* task = find_task(inv.suite.task);
+  progress.plan(todo, sched.jobs, [task](const RunSpec& run) { return task ? task->last_step(run.params) : -1; });
   try {
     SweepCallbacks callbacks;
     callbacks.finished = [&](RunRecord&& run) {

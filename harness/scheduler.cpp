@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <memory>
 
 #include "harness/progress.h"
@@ -207,6 +208,24 @@ void append_row(RunRecord& run, int64_t step, const std::vector<std::pair<std::s
   for (auto& [name, column] : run.metrics) column.resize(n, std::nan(""));  // not logged in this row
 }
 
+std::vector<RunSpec> execution_order(std::vector<RunSpec> runs) {
+  std::vector<std::string> points;  // in plan order
+  std::map<std::string, size_t> rank;
+  for (const auto& r : runs)
+    if (rank.emplace(r.point, points.size()).second) points.push_back(r.point);
+  size_t bits = 0;
+  while ((size_t{1} << bits) < points.size()) ++bits;
+  auto reversed = [&](size_t i) {  // i with its `bits` low bits reversed: 0, n/2, n/4, 3n/4, ...
+    size_t out = 0;
+    for (size_t b = 0; b < bits; ++b) out |= ((i >> b) & 1) << (bits - 1 - b);
+    return out;
+  };
+  std::stable_sort(runs.begin(), runs.end(), [&](const RunSpec& a, const RunSpec& b) {
+    return reversed(rank[a.point]) < reversed(rank[b.point]);
+  });
+  return runs;
+}
+
 bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, const SweepCallbacks& callbacks,
              Progress& progress) {
   const auto env = worker_env(options.threads);
@@ -303,6 +322,8 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, 
       }
     }
 
+    for (auto& w : workers)
+      if (w->run && !w->record.steps.empty()) progress.stepped(*w->run, w->record.steps.back());
     for (auto it = workers.begin(); it != workers.end();) {
       Worker& w = **it;
       if (w.run && w.ended && w.protocol_error.empty()) finish(w);

@@ -55,6 +55,14 @@ struct SweepCallbacks {
   double checkpoint_every_s = 5;
 };
 
+// The order runs start in: the sweep's points coarse to fine (first, middle,
+// quarters, ... of the plan, by bit-reversed position), each point's seeds
+// together and in plan order. The first runs then span the sweep: the ETA
+// sees the cost of its far end early, the first results sketch the whole
+// curve, and the costliest points do not all come last. Results do not
+// depend on order: each run is seeded from its own (config, seed).
+std::vector<RunSpec> execution_order(std::vector<RunSpec> runs);
+
 // Runs `runs`. Returns false when the sweep was interrupted.
 bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, const SweepCallbacks& callbacks,
              Progress& progress);

@@ -94,3 +94,51 @@ TEST_CASE("after a stop, a worker that ignores SIGTERM is killed once the grace 
   sleep(3);  // past the sleep the second worker would have finished
   CHECK_FALSE(test::exists(mark));
 }
+
+TEST_CASE("runs start coarse to fine over the points, each point's seeds together", "[scheduler][eta]") {
+  auto suite = parse_suite("suite: s\ntask: selftest\nsweep: {grid: {steps: [1, 2, 3, 4, 5]}, seeds: 2}\n", "s.yaml");
+  auto order = execution_order(expand(suite, {}));
+  std::vector<std::string> seen;
+  for (const auto& r : order) seen.push_back(r.point + " " + std::to_string(r.seed));
+  CHECK(seen == std::vector<std::string>{"steps=1 0", "steps=1 1", "steps=5 0", "steps=5 1", "steps=3 0", "steps=3 1",
+                                         "steps=2 0", "steps=2 1", "steps=4 0", "steps=4 1"});
+}
+
+TEST_CASE("the cost model learns how a run's cost grows with what the sweep varies", "[eta]") {
+  auto suite = parse_suite("suite: s\ntask: selftest\nsweep: {grid: {steps: [10, 20, 40, 100, 1000]}, seeds: 1}\n", "s.yaml");
+  auto plan = expand(suite, {});
+  CostModel model(plan);
+  CHECK(model.features() == std::vector<std::string>{"steps"});  // what does not vary is no feature
+  CHECK_FALSE(model.predict(plan[0].params));                   // nothing finished: no guess
+  for (int i = 0; i < 3; ++i) model.observe(plan[static_cast<size_t>(i)].params, 0.01 * plan[static_cast<size_t>(i)].params.get_int("steps"));
+  // seen: 10, 20, 40 steps; asked: 1000. A mean over the finished runs would say 0.23 s.
+  auto at_1000 = model.predict(plan[4].params);
+  REQUIRE(at_1000);
+  CAPTURE(*at_1000);
+  CHECK(*at_1000 > 5);
+  CHECK(*at_1000 < 11);
+}
+
+TEST_CASE("each log line of a sweep off a terminal carries the ETA of the runs left", "[eta]") {
+  test::TempDir dir;
+  auto path = dir.file("progress.txt");
+  std::FILE* out = std::fopen(path.c_str(), "w");
+  REQUIRE(out);
+  auto plan = expand(parse_suite("suite: s\ntask: selftest\nsweep: {seeds: 3}\n", "s.yaml"), {});
+  {
+    Progress progress(plan.size(), false, out);
+    progress.plan(plan, 1, [](const RunSpec&) { return int64_t{100}; });
+    for (size_t i = 0; i < 2; ++i) {
+      progress.started(plan[i]);
+      progress.stepped(plan[i], 50);
+      RunRecord r;
+      r.id = plan[i].id, r.index = plan[i].index, r.params = plan[i].params, r.status = RunStatus::Ok;
+      progress.finished(r);
+    }
+    CHECK(progress.eta_seconds());  // one run left
+    progress.done();
+  }
+  std::fclose(out);
+  auto text = test::read_file(path);
+  CHECK_THAT(text, Catch::Contains("[1/3] ok") && Catch::Contains("ETA 0:00"));
+}
