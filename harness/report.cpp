@@ -102,15 +102,18 @@ std::vector<Family> point_families(const ResultsFile& file, const std::vector<Po
   // per point: its declared family and its swept key=value tokens
   std::vector<std::string> base(points.size());
   std::vector<std::vector<std::pair<std::string, std::string>>> swept(points.size());
-  for (size_t i = 0; i < points.size(); ++i)
+  for (size_t i = 0; i < points.size(); ++i) {
+    std::string name;
     for (const auto& t : label_tokens(points[i].point)) {
       auto eq = t.find('=');
-      if (eq == std::string::npos) {
-        if (auto it = declared.find(t); it != declared.end()) base[i] = it->second;
-      } else {
-        swept[i].emplace_back(t.substr(0, eq), t.substr(eq + 1));
-      }
+      if (eq == std::string::npos) name = t;
+      else swept[i].emplace_back(t.substr(0, eq), t.substr(eq + 1));
     }
+    // a named point is in its declared family; else, when values are swept over it
+    // (--sweep lr=... on named points), its own name makes one
+    if (auto it = declared.find(name); it != declared.end()) base[i] = it->second;
+    else if (!swept[i].empty()) base[i] = name;
+  }
   // per declared family: the swept key with the most distinct values is its axis
   std::map<std::string, std::string> axis_of;
   {
@@ -256,7 +259,7 @@ std::vector<Heatmap> heatmaps(const ResultsFile& file, const std::vector<PointSt
     std::vector<std::pair<double, size_t>> rows;  // axis value, point
     for (size_t pi : family.points)
       if (auto v = axis_value(pi, family.axis)) rows.emplace_back(*v, pi);
-    if (rows.size() < 3) continue;
+    if (rows.size() < 2) continue;
     std::sort(rows.begin(), rows.end());
     for (const auto& metric : detector ? detector->heatmap_metrics() : std::vector<std::string>{}) {
       std::vector<Series> lines;
@@ -265,7 +268,7 @@ std::vector<Heatmap> heatmaps(const ResultsFile& file, const std::vector<PointSt
         lines.push_back(trajectory_series(file, points[pi], metric, nullptr));
         steps.insert(lines.back().x.begin(), lines.back().x.end());
       }
-      if (steps.size() < 3) continue;
+      if (steps.size() < 3) continue;  // a map needs a few steps to be a picture
       Heatmap map;
       map.id = suite + "/heatmap/" + metric + (family.name.empty() ? "" : "/" + family.name);
       map.title = metric + " over " + family.axis + " and " + quantity_label(file, "step") + " (median over seeds)" +

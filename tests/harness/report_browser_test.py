@@ -63,25 +63,38 @@ def main():
         complete = os.path.join(tmp, "smoke.h5")
         subprocess.run([os.environ["BENCH_RUN"], os.path.join(source, "configs/matrix_sensing.yaml"), "--tier", "smoke",
                         "--out", complete], check=True, capture_output=True)
+        # a width sweep long enough to log three epochs: its width x epoch heatmap
+        widths = os.path.join(tmp, "widths.h5")
+        subprocess.run([os.environ["BENCH_RUN"], os.path.join(source, "configs/double_descent_mlp.yaml"), "--tier", "smoke",
+                        "--set", "epochs=50", "--out", widths], check=True, capture_output=True)
         partial = killed_sweep(tmp)
         out = os.path.join(tmp, "report")
-        report = subprocess.run([os.environ["BENCH_REPORT"], complete, partial, "--out", out],
+        report = subprocess.run([os.environ["BENCH_REPORT"], complete, widths, partial, "--out", out],
                                 check=True, capture_output=True, text=True)
         assert "planned runs are missing (status: running)" in report.stdout, report.stdout
         page = "file://" + os.path.join(out, "index.html")
 
         dom = browser("--dump-dom", page).stdout
         suites = re.findall(r'<section class="suite" data-suite="([^"]+)"', dom)
-        assert suites == ["matrix_sensing", "slow"], suites
+        assert suites == ["matrix_sensing", "double_descent_mlp", "slow"], suites
         plots = re.findall(r'<svg[^>]*class="plot"[^>]*data-plot="([^"]+)"', dom)
         expected = ["matrix_sensing/" + m for m in ["rel_error", "sv_1", "sv_2", "sv_3", "train_loss"]]
+        expected += ["double_descent_mlp/sweep/final_test_error", "double_descent_mlp/sweep/final_train_error"]
+        expected += ["double_descent_mlp/" + m for m in ["test_error", "train_error", "train_error_clean"]]
+        expected += ["double_descent_mlp/heatmap/test_error", "double_descent_mlp/heatmap/train_error"]
         expected += ["slow/loss", "slow/position"]
         assert plots == expected, plots
         for svg in re.findall(r"<svg.*?</svg>", dom, re.S):
+            if "/heatmap/" in svg[:300]:  # 2 widths x 3 logged epochs, and its colour scale
+                assert svg.count('class="cell"') == 6, "a heatmap without its cells"
+                assert svg.count('class="colorbar"') == 1, "a heatmap without a colour bar"
+                continue
             assert svg.count('class="line"') >= 1, "a plot without a line"
             assert svg.count('class="series"') >= 1, "a plot without series"
-        assert len(re.findall(r'<table class="points">', dom)) == 2
-        assert len(re.findall(r'<table class="runs">', dom)) == 2
+        assert len(re.findall(r'<table class="points">', dom)) == 3
+        assert len(re.findall(r'<table class="runs">', dom)) == 3
+        # the step axes are in the task's units
+        assert "step (iteration)" in dom and "step (epoch)" in dom, "axes without units"
         assert re.search(r'class="warn missing">\d+ of 9 planned runs did not finish', dom), "no missing-runs warning"
 
         shot = os.path.join(tmp, "shot.png")

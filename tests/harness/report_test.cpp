@@ -291,6 +291,19 @@ TEST_CASE("trajectories are small multiples: one panel per family of points, axe
     CHECK(panels[0].x_label == "step (epoch)");  // the task's declared units
     CHECK_THAT(report.trajectories[0].title, Catch::StartsWith("loss (nats) against step (epoch)"));
   }
+  SECTION("named points without a family, a value swept over them (--sweep): one panel per name") {
+    file.root["suite_text"] = std::string("suite: s\ntask: t\nsweep:\n  points:\n    - {name: a, x: 1}\n    - {name: b, x: 2}\n");
+    for (const char* name : {"a", "b"})
+      for (double lr : {0.1, 0.2})
+        file.runs.push_back(curve_run(std::string(name) + (lr == 0.1 ? " lr=0.1" : " lr=0.2"), 0, {{"lr", lr}}, "loss", lr));
+    auto report = build_report(file);
+    REQUIRE(report.trajectories.size() == 1);
+    const auto& panels = report.trajectories[0].panels;
+    REQUIRE(panels.size() == 2);
+    CHECK(panels[1].title == "b");
+    REQUIRE(panels[1].series.size() == 2);
+    CHECK(panels[1].series[1].label == "lr=0.2");
+  }
   SECTION("a grid: one panel per value of the other axes, the most varied axis inside, and its heatmap") {
     file.root["detector"] = std::string("double_descent");  // its heatmap metric: test_error
     for (double n : {100.0, 200.0})
