@@ -171,7 +171,8 @@ Series trajectory_series(const ResultsFile& file, const PointStats& p, const std
     const auto& values = *r.metric(metric);
     for (size_t i = 0; i < r.steps.size(); ++i)
       if (std::isfinite(values[i])) at[r.steps[i]].push_back(values[i]);
-    if (r.status == RunStatus::Diverged && r.last_good_step >= 0)  // where it went: a cross on the line
+    // where a diverged or failed run ended: a cross on the line
+    if ((r.status == RunStatus::Diverged || r.status == RunStatus::Failed) && r.last_good_step >= 0)
       s.marks.push_back(static_cast<double>(r.last_good_step));
   }
   for (auto& [step, values] : at) {

@@ -333,3 +333,21 @@ TEST_CASE("trajectories are small multiples: one panel per family of points, axe
     CHECK(map.x_label == "step (epoch)");
   }
 }
+
+TEST_CASE("a diverged run is a cross on its point's line, where it ended", "[report][plot]") {
+  ResultsFile file;
+  file.root["suite"] = std::string("s");
+  auto ok = curve_run("a", 0, {{"x", 1}}, "loss", 1);
+  auto bad = curve_run("a", 1, {{"x", 1}}, "loss", 2);
+  bad.status = RunStatus::Diverged;
+  bad.last_good_step = 20;
+  bad.metrics["loss"][3] = bad.metrics["loss"][4] = std::nan("");
+  file.runs = {ok, bad};
+  auto report = build_report(file);
+  REQUIRE(report.trajectories.size() == 1);
+  const auto& series = report.trajectories[0].panels[0].series.at(0);
+  CHECK(series.marks == std::vector<double>{20});
+  CHECK(series.high[2] == Approx(2.0 / 21));  // the diverged run is in the band up to where it went
+  CHECK(series.high[3] == Approx(1.0 / 31));  // and not after: its NaNs are left out
+  CHECK(count(render_svg(report.trajectories[0].panels[0]), "class=\"mark\"") == 1);
+}
