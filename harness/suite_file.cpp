@@ -1,5 +1,7 @@
 #include "harness/suite_file.h"
 
+#include <fnmatch.h>
+
 #include <algorithm>
 #include <fstream>
 #include <set>
@@ -7,6 +9,7 @@
 
 #include "core/text.h"
 #include "harness/sweep.h"
+#include "suites/detector.h"
 #include "tasks/task.h"
 
 namespace genbench {
@@ -171,6 +174,33 @@ void check_claim_points(const YamlReader& reader, const SuiteSpec& suite, const 
   }
 }
 
+// A claim's summaries against what the suite's detector and task declare
+// they write (Detector::summaries, Task::summaries): a misspelt name fails
+// here, with the nearest declared one, not after the sweep. Patterns in a
+// claim ("grokfast_speedup_*") match what the runs hold and are not checked.
+void check_claim_summaries(const YamlReader& reader, const SuiteSpec& suite, const Task* task,
+                           const std::vector<Claim>& claims, const std::string& path) {
+  const Detector* detector = find_detector(suite.detector);
+  if (!detector || detector->summaries().empty()) return;
+  auto declared = detector->summaries();
+  if (task)
+    for (const auto& name : task->summaries()) declared.push_back(name);
+  auto check = [&](const std::string& name, const YAML::Mark& mark, const std::string& key) {
+    if (name.empty() || name.find('*') != std::string::npos) return;
+    for (const auto& d : declared)
+      if (d.find('*') != std::string::npos ? fnmatch(d.c_str(), name.c_str(), 0) == 0 : d == name) return;
+    reader.fail(mark, key, "no summary '" + name + "' from detector '" + detector->name() + "'" +
+                               (task ? " or task '" + task->name() + "'" : std::string()) + did_you_mean(name, declared));
+  };
+  for (size_t i = 0; i < claims.size(); ++i) {
+    const auto& c = claims[i];
+    auto at = path + "[" + std::to_string(i) + "]";
+    if (c.summaries.empty()) check(c.summary, c.summary_mark, at + ".summary");
+    for (const auto& name : c.summaries) check(name, c.summary_mark, at + ".summary");
+    if (c.ref) check(c.ref->summary, c.ref_summary_mark, at + ".summary");
+  }
+}
+
 }  // namespace
 
 SuiteSpec parse_suite(const std::string& text, const std::string& file) {
@@ -215,6 +245,9 @@ SuiteSpec parse_suite(const std::string& text, const std::string& file) {
   // Expanding every tier now reports cross-parameter errors before anything
   // runs; a tier too big to build is checked when it is chosen (expand refuses it then).
   // Each claim's points are checked against the plan of every tier it judges.
+  check_claim_summaries(parser, suite, parser.task, suite.claims, "expect");
+  for (const auto& [name, tier] : suite.tiers)
+    if (tier.claims) check_claim_summaries(parser, suite, parser.task, *tier.claims, "tiers." + name + ".expect");
   for (const auto& [name, tier] : suite.tiers)
     if (plan_size(suite, name) <= kDefaultMaxRuns) check_claim_points(parser, suite, name, expand(suite, {name, {}, {}}));
   if (suite.tiers.empty() && plan_size(suite, "") <= kDefaultMaxRuns) check_claim_points(parser, suite, "", expand(suite, {}));

@@ -18,6 +18,9 @@ namespace genbench {
 class BenignOverfittingDetector : public Detector {
  public:
   std::string name() const override { return "benign_overfitting"; }
+  std::vector<std::string> summaries() const override {
+    return {"*_mean", "*_sem", "theory_rel_gap", "spiked_*"};
+  }
 
   std::vector<std::string> headline() const override {
     return {"excess_risk_mean", "excess_risk_sem", "train_mse_mean", "theory_excess_risk", "r0_over_n",
@@ -87,6 +90,9 @@ std::string curve_name(const RunRecord& r) {
 class BenignOverfittingKernelDetector : public Detector {
  public:
   std::string name() const override { return "benign_overfitting_kernel"; }
+  std::vector<std::string> summaries() const override {
+    return {"*_mean", "*_noise_slope", "*_regime", "*_slope_growth"};
+  }
 
   std::vector<std::string> headline() const override {
     return {"test_mse_mean", "test_error_mean", "train_mse_mean", "noise_variance"};
@@ -157,6 +163,9 @@ GENBENCH_REGISTER_DETECTOR(BenignOverfittingKernelDetector);
 class BenignOverfittingXorDetector : public Detector {
  public:
   std::string name() const override { return "benign_overfitting_xor"; }
+  std::vector<std::string> summaries() const override {
+    return {"final_*", "fit_step", "generalization_step", "max_test_accuracy", "min_train_accuracy_flipped_after_fit", "step1_*"};
+  }
 
   std::vector<std::string> headline() const override {
     return {"step1_train_accuracy", "step1_test_accuracy", "fit_step", "generalization_step",

@@ -393,6 +393,7 @@ std::vector<Claim> parse_claims(const YAML::Node& node, const YamlReader& reader
     if (auto n = item["point"]) c.point = reader.scalar(n, at + ".point"), c.point_mark = n.Mark();
     if (item["summary"] && item["metric"]) reader.fail(item["metric"].Mark(), at + ".metric", "give a summary or a metric, not both");
     if (auto n = item["summary"]) {
+      c.summary_mark = n.Mark();
       if (n.IsSequence()) {
         for (const auto& entry : n) c.summaries.push_back(reader.scalar(entry, at + ".summary"));
         if (c.summaries.empty()) reader.fail(n.Mark(), at + ".summary", "empty list: name at least one summary");
@@ -480,7 +481,7 @@ std::vector<Claim> parse_claims(const YAML::Node& node, const YamlReader& reader
         if (!c.per_run) reader.fail(n.Mark(), bound_at + ".point", "a suite summary is compared with another suite summary (no point)");
         ref.point = reader.scalar(n, bound_at + ".point"), c.ref_point_mark = n.Mark();
       }
-      if (auto n = b["summary"]) ref.summary = reader.scalar(n, bound_at + ".summary");
+      if (auto n = b["summary"]) ref.summary = reader.scalar(n, bound_at + ".summary"), c.ref_summary_mark = n.Mark();
       if (auto n = b["times"]) ref.times = reader.number(n, bound_at + ".times", 0);
       if (auto n = b["plus"]) ref.plus = reader.number(n, bound_at + ".plus", -INFINITY);
       if (ref.plus != 0 && ref.times != 1 && c.per_run)

@@ -78,6 +78,7 @@ struct Claim {
   int64_t at_least = 0, of = 0;  // Over::Fraction: "at least 9 of 10"
   YAML::Mark mark;               // of the claim, and of its point key (checked against a plan)
   YAML::Mark point_mark, ref_point_mark;
+  YAML::Mark summary_mark, ref_summary_mark;  // of its summary keys (checked against the declared summaries)
 
   std::string subject_text() const;  // what is measured: "exact_k2: steps_to_rel_error_1e-8", "max of train_mse where p>100"
   std::string bound_text() const;  // ">= 7", "in [0.1, 0.2]", ">= 10 x gd_kappa1 (same seed)"

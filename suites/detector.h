@@ -25,6 +25,11 @@ class Detector {
   // Per-run summaries, stored under /runs/<id>/summary beside the task's own.
   // A threshold that was never reached is left out, not set to a sentinel.
   virtual std::map<std::string, double> analyse(const RunRecord& run) const = 0;
+  // Every summary it writes, per run and for the suite: names, or patterns
+  // with '*' ("final_*", "steps_to_rel_error_*"). A claim's summary is
+  // checked against these and the task's (Task::summaries) when the suite
+  // file is parsed; a test checks them against every committed baseline.
+  virtual std::vector<std::string> summaries() const = 0;
   // Summary keys bench-run prints in its result table, most telling first.
   virtual std::vector<std::string> headline() const = 0;
   // Suite-level summaries across runs (a peak over the sweep, a distance to

@@ -29,6 +29,9 @@ struct GammaPoint {
 class DoubleDescentDetector : public Detector {
  public:
   std::string name() const override { return "double_descent"; }
+  std::vector<std::string> summaries() const override {
+    return {"*_mean", "*_sem", "theory_rel_gap", "test_error", "train_error", "test_loss", "train_loss", "best_test_epoch", "best_test_error", "final_*", "linear_*", "rf_*", "mlp_*"};
+  }
 
   std::vector<std::string> headline() const override {
     return {"gamma",          "excess_risk_mean",  "theory_excess_risk", "theory_rel_gap", "test_mse_mean",

@@ -21,6 +21,9 @@ const std::vector<std::string> kTreatment = {"grokfast*"};
 class GrokkingDetector : public Detector {
  public:
   std::string name() const override { return "grokking"; }
+  std::vector<std::string> summaries() const override {
+    return {"final_*", "generalization_step", "grokking_delay", "max_softmax_collapse", "max_test_accuracy", "memorization_step", "test_accuracy_at_memorization", "grokfast_speedup_*"};
+  }
   std::vector<std::string> treatment() const override { return kTreatment; }
 
   std::vector<std::string> headline() const override {

@@ -9,6 +9,9 @@ namespace genbench {
 class MatrixSensingDetector : public Detector {
  public:
   std::string name() const override { return "matrix_sensing"; }
+  std::vector<std::string> summaries() const override {
+    return {"decades_per_1k_steps", "final_rel_error", "final_train_loss", "half_eigenvalue_step_*", "min_rel_error", "rel_error_when_fit", "steps_to_rel_error_*"};
+  }
 
   std::vector<std::string> headline() const override {
     return {"final_rel_error", "steps_to_rel_error_1e-2", "steps_to_rel_error_1e-8", "decades_per_1k_steps",

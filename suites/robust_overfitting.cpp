@@ -74,6 +74,9 @@ std::string param_or(const RunRecord& run, const std::string& key, const std::st
 class RobustOverfittingDetector : public Detector {
  public:
   std::string name() const override { return "robust_overfitting"; }
+  std::vector<std::string> summaries() const override {
+    return {"final_*", "best_epoch", "best_epoch_after_lr_drop", "best_test_pgd_accuracy", "best_test_pgd_after_lr_drop", "collapse_epoch", "gap_after_lr_drop", "late_test_pgd_accuracy", "lowest_epoch_after_best", "lowest_test_pgd_after_best", "lr_drop_epoch", "robust_overfitting_gap", "test_fgsm_at_lowest", "train_pgd_at_best", "train_pgd_at_best_after_lr_drop"};
+  }
   std::vector<std::string> treatment() const override { return kTreatment; }
 
   std::vector<std::string> headline() const override {

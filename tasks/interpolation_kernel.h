@@ -46,6 +46,7 @@ class InterpolationKernel : public Task {
     return {{"step", "draw"}, {"train_mse", "squared error"}, {"test_mse", "squared error vs clean labels"}, {"train_error", "fraction of signs wrong"}, {"test_error", "fraction of signs wrong"}};
   }
   int64_t last_step(const Params& params) const override { return params.get_int("trials") - 1; }
+  std::vector<std::string> summaries() const override { return {"noise_variance"}; }
   std::string summary() const override {
     return "ridgeless Laplace / Gaussian kernel regression on flipped labels (sphere or Fashion-MNIST)";
   }

@@ -59,6 +59,7 @@ class LinearRegression : public Task {
     return {{"step", "draw"}, {"excess_risk", "E(x'(b_hat - b))^2"}, {"test_mse", "squared error"}, {"train_mse", "squared error"}};
   }
   int64_t last_step(const Params& params) const override { return params.get_int("trials") - 1; }
+  std::vector<std::string> summaries() const override { return {"gamma", "r0_over_n", "k_star", "k_star_over_n", "n_over_R_k_star", "bllt_variance", "theory_excess_risk", "theory_excess_risk_asymptotic"}; }
   std::string summary() const override {
     return "min-norm / ridge least squares on Gaussian features (isotropic, spiked, power-law spectra) with theory";
   }

@@ -76,6 +76,7 @@ class MatrixSensing : public Task {
     return {{"step", "iteration"}, {"rel_error", "||UU^T - X*||_F / ||X*||_F"}, {"train_loss", "mean of r^2 / 2 (l1: of |r|) over measurements"}, {"sv_1", "1st eigenvalue of UU^T"}, {"sv_2", "2nd eigenvalue of UU^T"}, {"sv_3", "3rd eigenvalue of UU^T"}};
   }
   int64_t last_step(const Params& params) const override { return params.get_int("steps"); }
+  std::vector<std::string> summaries() const override { return {"eigenvalue_*"}; }
   std::string summary() const override {
     return "symmetric low-rank matrix sensing (GD, ScaledGD(lambda), l1 subgradient), float64";
   }

@@ -24,6 +24,7 @@ class MlpClassifier : public Task {
     return {{"step", "epoch"}, {"train_error", "fraction misclassified"}, {"train_error_clean", "fraction misclassified, clean labels"}, {"test_error", "fraction misclassified"}, {"train_loss", "cross-entropy, nats"}, {"test_loss", "cross-entropy, nats"}};
   }
   int64_t last_step(const Params& params) const override { return params.get_int("epochs"); }
+  std::vector<std::string> summaries() const override { return {"parameters"}; }
   std::string summary() const override {
     return "MLP on Fashion-MNIST with label noise, trained to interpolation (model- and epoch-wise double descent)";
   }

@@ -61,6 +61,7 @@ class ModularArithmetic : public Task {
     return {{"step", "epoch (full batch)"}, {"train_accuracy", "fraction correct"}, {"test_accuracy", "fraction correct"}, {"train_loss", "per example"}, {"test_loss", "per example"}, {"weight_norm", "L2 norm of all parameters"}};
   }
   int64_t last_step(const Params& params) const override { return params.get_int("epochs"); }
+  std::vector<std::string> summaries() const override { return {"train_size", "test_size", "parameters", "stopped_early_at"}; }
   std::string summary() const override {
     return "MLP or transformer on a ∘ b mod p: memorization, then grokking (AdamW, Grokfast, StableMax, ⊥Grad)";
   }

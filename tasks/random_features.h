@@ -23,6 +23,7 @@ class RandomFeatures : public Task {
     return {{"step", "fit"}, {"train_error", "fraction misclassified"}, {"test_error", "fraction misclassified"}, {"train_loss", "squared error, summed over classes"}, {"test_loss", "squared error, summed over classes"}};
   }
   int64_t last_step(const Params& /*params*/) const override { return 0; }
+  std::vector<std::string> summaries() const override { return {"N_over_n"}; }
   std::string summary() const override {
     return "ReLU random-features least squares on Fashion-MNIST (model-wise double descent in N)";
   }

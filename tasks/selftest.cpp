@@ -17,6 +17,7 @@ class SelfTest : public Task {
  public:
   std::string name() const override { return "selftest"; }
   int64_t last_step(const Params& params) const override { return params.get_int("steps"); }
+  std::vector<std::string> summaries() const override { return {"final_position", "received_id_*"}; }
   std::string summary() const override {
     return "harness self-test: a seeded random walk that can fail, diverge, crash or sleep on demand";
   }

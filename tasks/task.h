@@ -57,6 +57,8 @@ class Task {
   // measures, briefly, for the axes of a report; stored in the results file
   // (root attribute `units`), so a file read years later still says it.
   virtual std::vector<std::pair<std::string, std::string>> units() const { return {}; }
+  // The summaries it sends (MetricSink::summary): names, or patterns with '*'.
+  virtual std::vector<std::string> summaries() const { return {}; }
   // The last step a run of these parameters logs, for progress within a run
   // (bench-run's status line, the ETA); -1 when it is not known beforehand.
   virtual int64_t last_step(const Params& /*params*/) const { return -1; }

@@ -1,12 +1,17 @@
 // What every shipped suite and its detector promise each other: the detector
 // exists, its treatment names parameters its task has (a renamed parameter
-// would otherwise silently stop twin matching), and twins are matched by one rule.
+// would otherwise silently stop twin matching), twins are matched by one rule,
+// and the summaries it declares are the ones it writes.
 #include <catch2/catch.hpp>
+
+#include <fnmatch.h>
 
 #include <algorithm>
 #include <filesystem>
+#include <set>
 
 #include "harness/sweep.h"
+#include "results/store.h"
 #include "suites/detector.h"
 #include "support.h"
 #include "tasks/task.h"
@@ -30,6 +35,49 @@ TEST_CASE("every shipped suite names a registered detector whose treatment its t
       CHECK(std::any_of(names.begin(), names.end(), [&](const std::string& n) { return is_treatment(n, {pattern}); }));
     }
   }
+}
+
+TEST_CASE("every summary in every committed baseline is one its detector or task declares", "[suites][contract]") {
+  // the declarations are what a claim's summary is checked against when a suite file is parsed
+  size_t files = 0;
+  for (const auto& e : std::filesystem::directory_iterator(test::source_path("results/baselines"))) {
+    if (e.path().extension() != ".h5") continue;
+    auto file = read_results(e.path().string());
+    const auto* detector = detector_for(file);
+    const auto* task = find_task(file.root_string("task"));
+    REQUIRE(detector);
+    REQUIRE(task);
+    auto declared = detector->summaries();
+    for (const auto& name : task->summaries()) declared.push_back(name);
+    auto is_declared = [&](const std::string& key) {
+      return std::any_of(declared.begin(), declared.end(), [&](const std::string& d) {
+        return d.find('*') != std::string::npos ? fnmatch(d.c_str(), key.c_str(), 0) == 0 : d == key;
+      });
+    };
+    std::set<std::string> keys;
+    for (const auto& r : file.runs)
+      for (const auto& [k, v] : r.summaries) keys.insert(k);
+    for (const auto& [k, v] : file.summaries) keys.insert(k);
+    CHECK(keys.size() > 3);
+    for (const auto& key : keys) {
+      CAPTURE(e.path().filename().string(), key);
+      CHECK(is_declared(key));
+    }
+    ++files;
+  }
+  CHECK(files >= 9);
+}
+
+TEST_CASE("a claim on a summary no one declares fails when the suite file is parsed, with the nearest name",
+          "[suites][contract][claims]") {
+  auto text = test::read_file(test::source_path("configs/matrix_sensing.yaml"));
+  auto at = text.find("summary: decades_per_1k_steps");
+  REQUIRE(at != std::string::npos);
+  text.replace(at, std::string("summary: decades_per_1k_steps").size(), "summary: decade_per_1k_steps");
+  REQUIRE_THROWS_WITH(parse_suite(text, "ms.yaml"),
+                      Catch::Contains("expect[2].summary: no summary 'decade_per_1k_steps' from detector 'matrix_sensing' "
+                                      "or task 'matrix_sensing' (did you mean 'decades_per_1k_steps'?)") &&
+                          Catch::StartsWith("ms.yaml:"));
 }
 
 TEST_CASE("twins differ only in the treatment, prefixes included", "[suites][contract]") {
