@@ -200,7 +200,7 @@ void AdversarialTraining::run(const RunContext& ctx, MetricSink& sink) const {
       auto idx = order.slice(0, b * batch, std::min(n, (b + 1) * batch));
       auto x = X.index_select(0, idx), labels = y.index_select(0, idx);
       lr = config.schedule.at(static_cast<double>(epoch - 1) + static_cast<double>(b + 1) / static_cast<double>(batches));
-      for (auto& group : opt->param_groups()) group.options().set_lr(lr);
+      opt->set_lr(lr);
       model->train();
       auto inputs = x;
       if (training == "fgsm") inputs = attack(model, x, labels, ball, 1, config.fgsm_alpha, true, gen);

@@ -242,9 +242,7 @@ void ModularArithmetic::run(const RunContext& ctx, MetricSink& sink) const {
       }
       ++step;
       if (config.warmup_steps > 0)
-        for (auto& group : opt->param_groups())
-          group.options().set_lr(config.optimizer.lr *
-                                 std::min(1.0, static_cast<double>(step) / static_cast<double>(config.warmup_steps)));
+        opt->set_lr(config.optimizer.lr * std::min(1.0, static_cast<double>(step) / static_cast<double>(config.warmup_steps)));
       opt->zero_grad();
       loss_of(net.forward(xa, xb), labels, config.loss).backward();
       grokfast.apply(params);

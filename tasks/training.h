@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "tasks/flat_optimizer.h"
+
 namespace genbench {
 
 // What a task's optimizer parameters say. Unset fields keep LibTorch's defaults.
@@ -21,8 +23,9 @@ struct OptimizerConfig {
   double weight_decay = 0;  // every kind
   double beta1 = 0.9, beta2 = 0.999, eps = 1e-8;  // adam, adamw
 };
-std::unique_ptr<torch::optim::Optimizer> make_optimizer(std::vector<torch::Tensor> parameters,
-                                                        const OptimizerConfig& config);
+// The flat optimizer (tasks/flat_optimizer.h): torch::optim's steps, bit for
+// bit, in a few passes over one buffer. The parameters become views into it.
+std::unique_ptr<FlatOptimizer> make_optimizer(std::vector<torch::Tensor> parameters, const OptimizerConfig& config);
 
 // A data set loaded once per process and key (its folder): a worker runs one
 // run after another, and each would otherwise read and decode the files again.
