@@ -132,21 +132,19 @@ std::string text_at(double x, double y, const std::string& anchor, const std::st
 
 std::string axis_title(const std::string& label, bool log) { return escape_xml(label) + (log ? " (log)" : ""); }
 
-// A break on a log axis between 0 and the first decade: two short slashes across the frame.
-std::string axis_break(double at, double frame, bool horizontal) {
+// A break on a log x axis between 0 and the first decade: two short slashes across the frame's bottom.
+std::string axis_break(double at, double frame) {
   std::string out;
-  for (double d : {-3.0, 3.0}) {
-    double a = at + d;
-    out += horizontal ? "<line class=\"axis-break\" x1=\"" + fmt("%.1f", a - 3) + "\" x2=\"" + fmt("%.1f", a + 3) + "\" y1=\"" +
-                            fmt("%.1f", frame + 5) + "\" y2=\"" + fmt("%.1f", frame - 5) + "\" stroke=\"#444\"/>\n"
-                      : "<line class=\"axis-break\" x1=\"" + fmt("%.1f", frame - 5) + "\" x2=\"" + fmt("%.1f", frame + 5) +
-                            "\" y1=\"" + fmt("%.1f", a + 3) + "\" y2=\"" + fmt("%.1f", a - 3) + "\" stroke=\"#444\"/>\n";
-  }
+  for (double d : {-3.0, 3.0})
+    out += "<line class=\"axis-break\" x1=\"" + fmt("%.1f", at + d - 3) + "\" x2=\"" + fmt("%.1f", at + d + 3) + "\" y1=\"" +
+           fmt("%.1f", frame + 5) + "\" y2=\"" + fmt("%.1f", frame - 5) + "\" stroke=\"#444\"/>\n";
   return out;
 }
 
+}  // namespace
+
 // Viridis at nine stops, interpolated: perceptually even, readable in grey.
-std::string viridis_colour(double f) {
+std::string viridis(double f) {
   static const double stops[9][3] = {{68, 1, 84},    {71, 44, 122},  {59, 81, 139},  {44, 113, 142}, {33, 144, 141},
                                      {39, 173, 129}, {92, 200, 99},  {170, 220, 50}, {253, 231, 37}};
   f = std::clamp(std::isfinite(f) ? f : 0.0, 0.0, 1.0) * 8;
@@ -159,9 +157,6 @@ std::string viridis_colour(double f) {
   return buf;
 }
 
-}  // namespace
-
-std::string viridis(double f) { return viridis_colour(f); }
 
 std::string escape_xml(const std::string& text) {
   std::string out;
@@ -256,7 +251,7 @@ std::string render_svg(const Plot& plot, int width, int height) {
   }
   svg += "<rect x=\"" + fmt("%.1f", left) + "\" y=\"" + fmt("%.1f", top) + "\" width=\"" + fmt("%.1f", width - left - right) +
          "\" height=\"" + fmt("%.1f", height - top - bottom) + "\" fill=\"none\" stroke=\"#444\"/>\n";
-  if (x.zero) svg += axis_break(x.px_t(x.break_t), height - bottom, true);
+  if (x.zero) svg += axis_break(x.px_t(x.break_t), height - bottom);
   svg += text_at((left + width - right) / 2, height - 10, "middle", axis_title(plot.x_label, plot.log_x));
   svg += "<text transform=\"translate(16," + fmt("%.1f", (top + height - bottom) / 2) + ") rotate(-90)\" text-anchor=\"middle\">" +
          axis_title(plot.y_label, plot.log_y) + "</text>\n";
@@ -364,7 +359,7 @@ std::string render_heatmap(const Heatmap& map, int width, int height) {
   if (map.x_labels.empty()) {
     for (double v : ticks(x))
       svg += text_at(x.px(v), height - bottom + 16, "middle", number_label(v));
-    if (x.zero) svg += axis_break(x.px_t(x.break_t), height - bottom, true);
+    if (x.zero) svg += axis_break(x.px_t(x.break_t), height - bottom);
   } else {
     size_t every = std::max<size_t>(1, cols / 12 + 1);
     for (size_t c = 0; c < cols; c += every)

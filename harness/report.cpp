@@ -370,11 +370,7 @@ std::optional<double> numeric_param(const RunRecord& r, const std::string& key) 
 // A run's value for a sweep-plot axis: a summary, else a numeric parameter.
 std::optional<double> axis_value(const RunRecord& r, const std::string& key) {
   if (auto it = r.summaries.find(key); it != r.summaries.end()) return it->second;
-  if (!r.params.has(key)) return std::nullopt;
-  const auto& v = r.params.get(key);
-  if (std::holds_alternative<double>(v)) return std::get<double>(v);
-  if (std::holds_alternative<int64_t>(v)) return static_cast<double>(std::get<int64_t>(v));
-  return std::nullopt;
+  return numeric_param(r, key);
 }
 
 // The detector's curves over the sweep: per group, the median over seeds at
