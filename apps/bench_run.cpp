@@ -241,6 +241,9 @@ int main(int argc, char** argv) {
                         ->type_name("FILE");
   app.add_option("--jobs", o.jobs, "runs side by side, one process each (default: the number of cores)")
       ->check(cli::int_range(1, 1024))->type_name("N");
+  app.add_option("--stack", o.stack,
+                 "auto, off or N: train compatible runs of the sweep as one batched model, at most N a stack "
+                 "(default: the suite's stack:, auto; results are the same either way)");
   app.add_option("--device", o.device, "cpu, cuda, cuda:i or auto (default cpu)");
   app.add_option("--out", o.out, "results file (default results/<suite>-<tier>-<UTC time>.h5)")->type_name("FILE");
   app.add_option("--shard", o.shard,

@@ -193,6 +193,12 @@ std::string default_out_path(const Invocation& inv) {
 
 InvocationOutcome run_invocation(const Invocation& inv, const InvocationOptions& o) {
   auto todo = execution_order(inv.todo());
+  int64_t stack = inv.suite.stack;
+  if (!o.stack.empty()) {
+    auto parsed = parse_stack(o.stack);
+    if (!parsed) throw ConfigError("--stack: expected auto, off or a number of runs >= 1, found '" + o.stack + "'");
+    stack = *parsed;
+  }
   SchedulerOptions sched;
   sched.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   sched.device = resolve_device(o.device);
@@ -235,7 +241,7 @@ InvocationOutcome run_invocation(const Invocation& inv, const InvocationOptions&
       writer->commit();
     };
     callbacks.checkpoint_every_s = o.checkpoint_s;
-    outcome.complete = run_all(todo, sched, callbacks, progress);
+    outcome.complete = run_jobs(plan_jobs(todo, sched.device, stack, sched.jobs), sched, callbacks, progress);
   } catch (const ResultsError& e) {
     outcome.write_error = e.what();
   }

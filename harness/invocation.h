@@ -21,6 +21,7 @@ struct InvocationOptions {
   std::string seeds;                 // --seeds: replaces the tier's seeds
   std::vector<std::string> sweeps;   // --sweep key=v1,v2: grid axes over the file's
   int jobs = 0;  // 0: the number of cores
+  std::string stack;  // --stack auto|off|N; empty: the suite's `stack:` (auto by default)
   double checkpoint_s = 5;
   double run_timeout_s = 0;
   bool force = false;  // --out may name an existing file, which is replaced

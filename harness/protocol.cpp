@@ -43,6 +43,7 @@ struct Reader {
 
 void Encoder::frame(Message::Type type, const std::string& payload) {
   buf_.push_back(static_cast<char>(type));
+  put(buf_, &member_, sizeof member_);
   auto n = static_cast<uint32_t>(payload.size());
   put(buf_, &n, sizeof n);
   buf_ += payload;
@@ -78,14 +79,16 @@ void Encoder::end(RunStatus status, const std::string& error, int64_t last_good_
 }
 
 bool Decoder::next(Message& out) {
-  constexpr size_t header = 1 + sizeof(uint32_t);
+  constexpr size_t header = 1 + 2 * sizeof(uint32_t);
   if (buf_.size() - pos_ < header) return false;
-  uint32_t size;
-  std::memcpy(&size, buf_.data() + pos_ + 1, sizeof size);
+  uint32_t member, size;
+  std::memcpy(&member, buf_.data() + pos_ + 1, sizeof member);
+  std::memcpy(&size, buf_.data() + pos_ + 1 + sizeof member, sizeof size);
   if (buf_.size() - pos_ < header + size) return false;
   auto type = static_cast<uint8_t>(buf_[pos_]);
   Reader r{buf_.data() + pos_ + header, buf_.data() + pos_ + header + size};
   out = Message{};
+  out.member = member;
   switch (type) {
     case Message::Log: {
       out.type = Message::Log;
@@ -135,16 +138,15 @@ std::string encode_frame(const std::string& text) {
 // tag and its value as stored (8 bytes for a number, the bytes of a string),
 // so the worker runs exactly the Params the parent expanded, with nothing
 // re-parsed ("[x]", "~" and "" stay strings; 2^63-1 stays an int).
-std::string encode_spec(const WorkerSpec& spec) {
-  std::string out;
-  put_str(out, spec.run.task);
-  put_str(out, spec.run.id);
-  put_i64(out, static_cast<int64_t>(spec.run.seed));
-  put_i64(out, spec.run.log_every);
-  put_str(out, spec.device);
-  put_i64(out, spec.threads);
-  put_i64(out, static_cast<int64_t>(spec.run.params.values().size()));
-  for (const auto& [name, value] : spec.run.params.values()) {
+namespace {
+
+void put_run(std::string& out, const RunSpec& run) {
+  put_str(out, run.task);
+  put_str(out, run.id);
+  put_i64(out, static_cast<int64_t>(run.seed));
+  put_i64(out, run.log_every);
+  put_i64(out, static_cast<int64_t>(run.params.values().size()));
+  for (const auto& [name, value] : run.params.values()) {
     put_str(out, name);
     out.push_back(static_cast<char>(value.index()));  // ParamValue's index order is ParamType's
     std::visit(
@@ -161,6 +163,62 @@ std::string encode_spec(const WorkerSpec& spec) {
         },
         value);
   }
+}
+
+RunSpec get_run(Reader& r, size_t total) {
+  RunSpec run;
+  run.task = r.str();
+  run.id = r.str();
+  run.seed = static_cast<uint64_t>(r.i64());
+  run.log_every = r.i64();
+  const Task* task = find_task(run.task);
+  if (!task) throw ConfigError("worker: unknown task '" + run.task + "'");
+  auto specs = task->params();
+  run.params = default_params(specs);
+  auto count = r.i64();
+  for (int64_t i = 0; i < count; ++i) {
+    auto name = r.str();
+    const auto* ps = find_spec(specs, name);
+    if (!ps) throw ConfigError("worker: unknown parameter '" + name + "' of task '" + run.task + "'");
+    uint8_t tag = 0;
+    r.get(&tag, 1);
+    if (tag != static_cast<uint8_t>(ps->type))
+      throw ConfigError("worker: parameter '" + name + "': expected " + type_name(ps->type) + ", found type tag " +
+                        std::to_string(tag));
+    ParamValue value;
+    switch (ps->type) {
+      case ParamType::Int: value = r.i64(); break;
+      case ParamType::Float: value = r.f64(); break;
+      case ParamType::Bool: {
+        uint8_t b = 0;
+        r.get(&b, 1);
+        value = b != 0;
+        break;
+      }
+      case ParamType::String: value = r.str(); break;
+      case ParamType::FloatList: {
+        auto n = r.i64();
+        if (n < 0 || static_cast<size_t>(n) > total / sizeof(double))
+          throw std::runtime_error("worker message truncated");
+        std::vector<double> list(static_cast<size_t>(n));
+        for (auto& x : list) x = r.f64();
+        value = std::move(list);
+        break;
+      }
+    }
+    run.params.set(name, std::move(value));
+  }
+  return run;
+}
+
+}  // namespace
+
+std::string encode_spec(const WorkerSpec& spec) {
+  std::string out;
+  put_str(out, spec.device);
+  put_i64(out, spec.threads);
+  put_i64(out, static_cast<int64_t>(spec.runs.size()));
+  for (const auto& run : spec.runs) put_run(out, run);
   return out;
 }
 
@@ -168,49 +226,11 @@ WorkerSpec decode_spec(const std::string& bytes) {
   WorkerSpec spec;
   Reader r{bytes.data(), bytes.data() + bytes.size()};
   try {
-    spec.run.task = r.str();
-    spec.run.id = r.str();
-    spec.run.seed = static_cast<uint64_t>(r.i64());
-    spec.run.log_every = r.i64();
     spec.device = r.str();
     spec.threads = r.i64();
-    const Task* task = find_task(spec.run.task);
-    if (!task) throw ConfigError("worker: unknown task '" + spec.run.task + "'");
-    auto specs = task->params();
-    spec.run.params = default_params(specs);
     auto count = r.i64();
-    for (int64_t i = 0; i < count; ++i) {
-      auto name = r.str();
-      const auto* ps = find_spec(specs, name);
-      if (!ps) throw ConfigError("worker: unknown parameter '" + name + "' of task '" + spec.run.task + "'");
-      uint8_t tag = 0;
-      r.get(&tag, 1);
-      if (tag != static_cast<uint8_t>(ps->type))
-        throw ConfigError("worker: parameter '" + name + "': expected " + type_name(ps->type) + ", found type tag " +
-                          std::to_string(tag));
-      ParamValue value;
-      switch (ps->type) {
-        case ParamType::Int: value = r.i64(); break;
-        case ParamType::Float: value = r.f64(); break;
-        case ParamType::Bool: {
-          uint8_t b = 0;
-          r.get(&b, 1);
-          value = b != 0;
-          break;
-        }
-        case ParamType::String: value = r.str(); break;
-        case ParamType::FloatList: {
-          auto n = r.i64();
-          if (n < 0 || static_cast<size_t>(n) > bytes.size() / sizeof(double))
-            throw std::runtime_error("worker message truncated");
-          std::vector<double> list(static_cast<size_t>(n));
-          for (auto& x : list) x = r.f64();
-          value = std::move(list);
-          break;
-        }
-      }
-      spec.run.params.set(name, std::move(value));
-    }
+    if (count < 1 || static_cast<size_t>(count) > bytes.size()) throw std::runtime_error("bad run count " + std::to_string(count));
+    for (int64_t i = 0; i < count; ++i) spec.runs.push_back(get_run(r, bytes.size()));
     if (r.p != r.end) throw std::runtime_error(std::to_string(r.end - r.p) + " bytes left over");
   } catch (const std::runtime_error& e) {
     if (dynamic_cast<const ConfigError*>(&e)) throw;

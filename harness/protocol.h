@@ -1,8 +1,10 @@
 // The wire format between bench-run and its worker processes.
 //
-// The parent writes a run's spec (text) to the worker's stdin; the worker
-// answers on its stdout with framed binary messages: [type u8][size u32][payload],
-// the last of a run being End. Then the worker waits for the next spec.
+// The parent writes a spec to the worker's stdin: one run, or the members of
+// a stack (Task::run_stack); the worker answers on its stdout with framed
+// binary messages, [type u8][member u32][size u32][payload], member being the
+// run's position in the spec; each run's last message is its End. When every
+// member has ended, the worker waits for the next spec.
 // Doubles travel as their 8 bytes, so trajectories arrive bit for bit.
 #pragma once
 
@@ -18,6 +20,7 @@ namespace genbench {
 
 struct Message {
   enum Type : uint8_t { Log = 'L', Summary = 'S', End = 'E' } type = End;
+  uint32_t member = 0;  // which run of the spec
   int64_t step = 0;     // Log
   Metrics metrics;      // Log
   std::string key;      // Summary
@@ -30,6 +33,7 @@ struct Message {
 
 class Encoder {
  public:
+  explicit Encoder(uint32_t member = 0) : member_(member) {}
   void log(int64_t step, const Metrics& metrics);
   void summary(const std::string& key, double value);
   void end(RunStatus status, const std::string& error, int64_t last_good_step, double wall_s,
@@ -39,6 +43,7 @@ class Encoder {
 
  private:
   void frame(Message::Type type, const std::string& payload);
+  uint32_t member_;
   std::string buf_;
 };
 
@@ -55,10 +60,10 @@ class Decoder {
   size_t pos_ = 0;
 };
 
-// A run's spec as the worker reads it, and back: binary, every parameter with
-// its type, so no value is re-parsed on the way.
+// A spec as the worker reads it, and back: binary, every parameter with its
+// type, so no value is re-parsed on the way. Several runs: one stack.
 struct WorkerSpec {
-  RunSpec run;
+  std::vector<RunSpec> runs;
   std::string device = "cpu";
   int64_t threads = 1;
 };

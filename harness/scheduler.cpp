@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <map>
@@ -37,19 +38,27 @@ extern "C" void on_interrupt(int sig) {
   }
 }
 
-// A worker process and the run it is doing, if any. Workers are reused for
-// run after run: starting one costs ~0.5 s of LibTorch loading.
+// A worker process and the runs it is doing, if any: one run, or the members
+// of a stack. Workers are reused for job after job: starting one costs ~0.5 s
+// of LibTorch loading.
 struct Worker {
   pid_t pid = -1;
   int in_fd = -1, out_fd = -1, err_fd = -1;
   Decoder decoder;
-  std::string err_tail;           // the last bytes of the worker's stderr
-  const RunSpec* run = nullptr;   // the run in progress; nullptr when idle
-  RunRecord record;
-  bool ended = false;             // got the run's End message
+  std::string err_tail;              // the last bytes of the worker's stderr
+  std::vector<const RunSpec*> runs;  // the job in progress; empty when idle
+  std::vector<RunRecord> records;    // one per run
+  std::vector<char> ended;           // got that run's End message
+  std::vector<char> reported;        // handed to the callbacks
   std::string protocol_error;
-  std::chrono::steady_clock::time_point started;  // of the run in progress
-  bool timed_out = false;         // killed for running past run_timeout_s
+  std::chrono::steady_clock::time_point started;  // of the job in progress
+  bool timed_out = false;            // killed for running past run_timeout_s
+  bool busy() const { return !runs.empty(); }
+  bool all_ended() const {
+    for (char e : ended)
+      if (!e) return false;
+    return true;
+  }
 };
 
 // The environment of a worker: ours, with every thread pool sized to `threads`.
@@ -104,24 +113,29 @@ std::unique_ptr<Worker> spawn(const SchedulerOptions& options, const std::vector
   return w;
 }
 
-void assign(Worker& w, const RunSpec& run, const SchedulerOptions& options) {
-  w.run = &run;
-  w.ended = false;
+void assign(Worker& w, const std::vector<RunSpec>& job, const SchedulerOptions& options) {
+  w.runs.clear();
+  w.records.clear();
+  for (const auto& run : job) {
+    w.runs.push_back(&run);
+    RunRecord r;
+    r.id = run.id;
+    r.index = run.index;
+    r.task = run.task;
+    r.seed = run.seed;
+    r.point = run.point;
+    r.params = run.params;
+    r.log_every = run.log_every;
+    r.device = options.device;
+    w.records.push_back(std::move(r));
+  }
+  w.ended.assign(job.size(), 0);
+  w.reported.assign(job.size(), 0);
   w.started = std::chrono::steady_clock::now();
   w.err_tail.clear();
-  w.record = RunRecord{};
-  auto& r = w.record;
-  r.id = run.id;
-  r.index = run.index;
-  r.task = run.task;
-  r.seed = run.seed;
-  r.point = run.point;
-  r.params = run.params;
-  r.log_every = run.log_every;
-  r.device = options.device;
-  auto frame = encode_frame(encode_spec({run, options.device, options.threads}));
+  auto frame = encode_frame(encode_spec({job, options.device, options.threads}));
   // The worker is idle and its stdin pipe empty, so this small write does not
-  // block; a dead worker shows as EPIPE here and as a failed run below.
+  // block; a dead worker shows as EPIPE here and as failed runs below.
   (void)!::write(w.in_fd, frame.data(), frame.size());
 }
 
@@ -134,17 +148,21 @@ void consume(Worker& w) {
   Message m;
   try {
     while (w.decoder.next(m)) {
-      if (!w.run) throw std::runtime_error("message while no run was assigned");
+      if (!w.busy()) throw std::runtime_error("message while no run was assigned");
+      if (m.member >= w.runs.size() || w.ended[m.member])
+        throw std::runtime_error("message for run " + std::to_string(m.member) + " of a job of " +
+                                 std::to_string(w.runs.size()) + (m.member < w.runs.size() ? ", which had ended" : ""));
+      auto& record = w.records[m.member];
       switch (m.type) {
-        case Message::Log: append_row(w.record, m.step, m.metrics); break;
-        case Message::Summary: w.record.summaries[m.key] = m.value; break;
+        case Message::Log: append_row(record, m.step, m.metrics); break;
+        case Message::Summary: record.summaries[m.key] = m.value; break;
         case Message::End:
-          w.ended = true;
-          w.record.status = m.status;
-          w.record.error = m.error;
-          w.record.last_good_step = m.last_good_step;
-          w.record.wall_time_s = m.value;
-          if (!m.device.empty()) w.record.device = m.device;
+          w.ended[m.member] = 1;
+          record.status = m.status;
+          record.error = m.error;
+          record.last_good_step = m.last_good_step;
+          record.wall_time_s = m.value;
+          if (!m.device.empty()) record.device = m.device;
           break;
       }
     }
@@ -226,8 +244,60 @@ std::vector<RunSpec> execution_order(std::vector<RunSpec> runs) {
   return runs;
 }
 
+std::vector<std::vector<RunSpec>> plan_jobs(const std::vector<RunSpec>& ordered, const std::string& device,
+                                            int64_t stack, int workers) {
+  std::vector<std::vector<size_t>> groups;  // positions in `ordered`
+  std::vector<char> grouped(ordered.size(), 0);
+  if (stack < 0 || stack > 1) {
+    std::map<std::string, std::vector<size_t>> by_task;
+    for (size_t i = 0; i < ordered.size(); ++i) by_task[ordered[i].task].push_back(i);
+    for (const auto& [name, positions] : by_task) {
+      const Task* task = find_task(name);
+      if (!task) continue;
+      std::vector<const Params*> params;
+      for (size_t i : positions) params.push_back(&ordered[i].params);
+      for (auto& group : task->stacks(params, device, stack < 0 ? 0 : stack)) {
+        std::vector<size_t> members;
+        for (size_t j : group) {
+          if (j >= positions.size() || grouped[positions[j]])
+            throw std::logic_error(name + ": stacks() named run " + std::to_string(j) + " twice or out of range");
+          grouped[positions[j]] = 1;
+          members.push_back(positions[j]);
+        }
+        std::sort(members.begin(), members.end());
+        if (!members.empty()) groups.push_back(std::move(members));
+      }
+    }
+  }
+  for (size_t i = 0; i < ordered.size(); ++i)
+    if (!grouped[i]) groups.push_back({i});
+  // Enough jobs for every worker: halve the largest stack, again and again.
+  while (groups.size() < static_cast<size_t>(std::max(workers, 1))) {
+    auto largest = std::max_element(groups.begin(), groups.end(),
+                                    [](const auto& a, const auto& b) { return a.size() < b.size(); });
+    if (largest->size() < 2) break;
+    std::vector<size_t> second(largest->begin() + static_cast<std::ptrdiff_t>(largest->size() / 2), largest->end());
+    largest->resize(largest->size() / 2);
+    groups.push_back(std::move(second));
+  }
+  std::sort(groups.begin(), groups.end(), [](const auto& a, const auto& b) { return a.front() < b.front(); });
+  std::vector<std::vector<RunSpec>> jobs;
+  for (const auto& group : groups) {
+    jobs.emplace_back();
+    for (size_t i : group) jobs.back().push_back(ordered[i]);
+  }
+  return jobs;
+}
+
 bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, const SweepCallbacks& callbacks,
              Progress& progress) {
+  std::vector<std::vector<RunSpec>> jobs;
+  for (const auto& run : runs) jobs.push_back({run});
+  return run_jobs(jobs, options, callbacks, progress);
+}
+
+bool run_jobs(const std::vector<std::vector<RunSpec>>& jobs, const SchedulerOptions& options,
+              const SweepCallbacks& callbacks, Progress& progress) {
   const auto env = worker_env(options.threads);
   std::vector<std::unique_ptr<Worker>> workers;
   size_t next = 0;
@@ -254,17 +324,26 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, 
       if (!stopping) begin_stop();
     }
   };
-  // A run ended (End message, or its worker died): report it and free the worker.
-  auto finish = [&](Worker& w) {
-    auto& r = w.record;
+  // A run ended (End message, or its worker died): report it; the worker is
+  // free when every run of its job is.
+  auto finish = [&](Worker& w, size_t i) {
+    auto& r = w.records[i];
+    w.reported[i] = 1;
     if (r.status == RunStatus::Interrupted) {
-      progress.interrupted(*w.run);
+      progress.interrupted(*w.runs[i]);
     } else {
       r.steps_per_s = r.wall_time_s > 0 && !r.steps.empty() ? r.steps.back() / r.wall_time_s : 0;
       progress.finished(r);
       guarded([&] { callbacks.finished(std::move(r)); });
     }
-    w.run = nullptr;
+    bool all = true;
+    for (char done : w.reported) all = all && done;
+    if (all) w.runs.clear();
+  };
+  auto start = [&](Worker& w) {
+    assign(w, jobs[next], options);
+    for (const auto& run : jobs[next]) progress.started(run);
+    ++next;
   };
 
   while (true) {
@@ -279,7 +358,7 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, 
     }
     if (options.run_timeout_s > 0)
       for (auto& w : workers)
-        if (w->run && !w->ended && !w->timed_out && seconds_since(w->started) >= options.run_timeout_s) {
+        if (w->busy() && !w->all_ended() && !w->timed_out && seconds_since(w->started) >= options.run_timeout_s) {
           w->timed_out = true;
           kill(w->pid, SIGKILL);
         }
@@ -288,17 +367,13 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, 
       stop_all(SIGKILL);
     }
     for (auto& w : workers)
-      if (!w->run && w->in_fd >= 0 && !stopping && next < runs.size()) {
-        assign(*w, runs[next], options);
-        progress.started(runs[next++]);
-      }
-    while (!stopping && static_cast<int>(workers.size()) < options.jobs && next < runs.size()) {
+      if (!w->busy() && w->in_fd >= 0 && !stopping && next < jobs.size()) start(*w);
+    while (!stopping && static_cast<int>(workers.size()) < options.jobs && next < jobs.size()) {
       workers.push_back(spawn(options, env));
-      assign(*workers.back(), runs[next], options);
-      progress.started(runs[next++]);
+      start(*workers.back());
     }
     for (auto& w : workers)  // nothing more to do: end of input lets an idle worker exit
-      if (!w->run && (stopping || next == runs.size())) close_fd(w->in_fd);
+      if (!w->busy() && (stopping || next == jobs.size())) close_fd(w->in_fd);
     if (workers.empty()) break;
 
     std::vector<pollfd> fds;
@@ -323,10 +398,13 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, 
     }
 
     for (auto& w : workers)
-      if (w->run && !w->record.steps.empty()) progress.stepped(*w->run, w->record.steps.back());
+      for (size_t i = 0; i < w->runs.size(); ++i)
+        if (!w->ended[i] && !w->records[i].steps.empty()) progress.stepped(*w->runs[i], w->records[i].steps.back());
     for (auto it = workers.begin(); it != workers.end();) {
       Worker& w = **it;
-      if (w.run && w.ended && w.protocol_error.empty()) finish(w);
+      if (w.protocol_error.empty())
+        for (size_t i = 0; i < w.runs.size() && w.busy(); ++i)
+          if (w.ended[i] && !w.reported[i]) finish(w, i);
       if (w.out_fd >= 0 || w.err_fd >= 0) {
         ++it;
         continue;
@@ -335,8 +413,9 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, 
       while (waitpid(w.pid, &status, 0) < 0 && errno == EINTR) {
       }
       close_fd(w.in_fd);
-      if (w.run) {  // it died in the middle of a run
-        auto& r = w.record;
+      for (size_t i = 0; i < w.runs.size() && w.busy(); ++i) {  // it died in the middle of a job
+        if (w.reported[i]) continue;
+        auto& r = w.records[i];
         r.status = stopping ? RunStatus::Interrupted : RunStatus::Failed;
         r.last_good_step = r.steps.empty() ? -1 : r.steps.back();  // rows that arrived were checked
         char limit[32];
@@ -347,7 +426,7 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, 
         auto tail = w.err_tail;
         while (!tail.empty() && (tail.back() == '\n' || tail.back() == ' ')) tail.pop_back();
         if (!tail.empty()) r.error += "; its last output: " + tail;
-        finish(w);
+        finish(w, i);
       }
       it = workers.erase(it);
     }
@@ -355,7 +434,8 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, 
         std::chrono::duration<double>(now - last_checkpoint).count() >= callbacks.checkpoint_every_s) {
       std::vector<const RunRecord*> running;
       for (auto& w : workers)
-        if (w->run) running.push_back(&w->record);
+        for (size_t i = 0; i < w->runs.size(); ++i)
+          if (!w->reported[i]) running.push_back(&w->records[i]);
       guarded([&] { callbacks.checkpoint(running); });
       last_checkpoint = now;
       news = false;

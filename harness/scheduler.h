@@ -63,9 +63,22 @@ struct SweepCallbacks {
 // depend on order: each run is seeded from its own (config, seed).
 std::vector<RunSpec> execution_order(std::vector<RunSpec> runs);
 
-// Runs `runs`. Returns false when the sweep was interrupted.
+// The jobs a worker is given, in `ordered`'s order: single runs, and stacks
+// of runs that train as one batched model (Task::stacks decides which may).
+// `stack`: 0 or 1 off, -1 the task's own choice, N at most N runs a stack.
+// When that leaves fewer jobs than `workers`, the largest stacks are halved
+// until there are enough: an idle core costs more than stacking saves.
+// Results do not depend on it: a member logs what it would alone.
+std::vector<std::vector<RunSpec>> plan_jobs(const std::vector<RunSpec>& ordered, const std::string& device,
+                                            int64_t stack, int workers);
+
+// Runs `runs`, one a worker at a time. Returns false when the sweep was interrupted.
 bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, const SweepCallbacks& callbacks,
              Progress& progress);
+// Runs `jobs` (plan_jobs): every member of a stack is still its own run,
+// reported to the callbacks as it ends (a masked member while the others go on).
+bool run_jobs(const std::vector<std::vector<RunSpec>>& jobs, const SchedulerOptions& options,
+              const SweepCallbacks& callbacks, Progress& progress);
 
 // Appends one trajectory row, keeping every metric column aligned with
 // `steps` (NaN where a metric was not logged).

@@ -14,11 +14,21 @@
 
 namespace genbench {
 
+std::optional<int64_t> parse_stack(const std::string& text) {
+  if (text == "auto") return -1;
+  if (text == "off") return 0;
+  char* end = nullptr;
+  long long n = std::strtoll(text.c_str(), &end, 10);
+  if (text.empty() || *end != '\0' || n < 1) return std::nullopt;
+  return n;
+}
+
 namespace {
 
 const std::vector<std::string> kTopKeys = {"suite",     "task",         "detector",  "description",
                                            "defaults",  "sweep",        "tiers",     "default_tier",
-                                           "log_every", "threads",      "tolerances", "expect"};
+                                           "log_every", "threads",      "tolerances", "expect",
+                                           "stack"};
 const std::vector<std::string> kSweepKeys = {"points", "grid", "zip", "seeds"};
 const std::vector<std::string> kTierKeys = {"sweep", "seeds", "log_every", "description", "expect"};
 
@@ -231,6 +241,11 @@ SuiteSpec parse_suite(const std::string& text, const std::string& file) {
   if (auto n = root["sweep"]) parser.sweep_into(n, "sweep", suite.sweep);
   if (auto n = root["log_every"]) suite.log_every = parser.integer(n, "log_every", 1);
   if (auto n = root["threads"]) suite.threads = parser.integer(n, "threads", 1);
+  if (auto n = root["stack"]) {
+    auto text = parser.scalar(n, "stack");
+    if (auto stack = parse_stack(text)) suite.stack = *stack;
+    else parser.fail(n.Mark(), "stack", "expected auto, off or a number of runs >= 1, found '" + text + "'");
+  }
   if (auto n = root["tolerances"]) suite.tolerances = read_tolerances(n, parser);
   if (auto n = root["expect"]) suite.claims = parse_claims(n, parser, "expect");
   if (auto n = root["tiers"]) {

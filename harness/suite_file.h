@@ -17,6 +17,8 @@
 //   default_tier: ci                 # used when --tier is not given
 //   log_every: 10
 //   threads: 1                       # LibTorch/OpenBLAS threads per run
+//   stack: auto                      # auto | off | N: compatible runs train as one batched model
+//                                    # (Task::stacks; bench-run --stack overrides it)
 //   tolerances: {...}                # for bench-compare; see compare/tolerances.h
 //   expect: [...]                    # the phenomenon's claims, judged when a sweep ends; see suites/claims.h
 //                                    # (a tier's own `expect:` replaces them; `expect: []` drops them)
@@ -70,6 +72,7 @@ struct SuiteSpec {
   std::map<std::string, Tier> tiers;
   int64_t log_every = 10;
   int64_t threads = 1;
+  int64_t stack = -1;  // -1 auto (the task decides), 0 off, N at most N runs a stack
   Tolerances tolerances;
   std::vector<Claim> claims;  // `expect:`, for every tier that has none of its own
 };
@@ -79,6 +82,9 @@ const std::vector<Claim>& claims_for(const SuiteSpec& suite, const std::string& 
 
 // Parses and validates against the task registry (every tier is expanded
 // once, so cross-parameter errors surface before anything runs). Throws ConfigError.
+// `stack:` and bench-run --stack: "auto" -> -1, "off" -> 0, "N" (N >= 1) -> N; nullopt otherwise.
+std::optional<int64_t> parse_stack(const std::string& text);
+
 SuiteSpec parse_suite(const std::string& text, const std::string& file);
 SuiteSpec load_suite(const std::string& path);
 

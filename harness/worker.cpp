@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cmath>
 #include <csignal>
+#include <cstdio>
 #include <iostream>
+#include <memory>
 #include <sstream>
 
 namespace genbench {
@@ -59,12 +61,10 @@ void EncodingSink::maybe_flush(bool force) {
   }
 }
 
-RunOutcome run_task(const Task& task, const RunContext& ctx, MetricSink& sink) {
+RunOutcome outcome_of(std::exception_ptr why) {
   RunOutcome out;
-  auto t0 = std::chrono::steady_clock::now();
   try {
-    task.run(ctx, sink);
-    if (ctx.stop) out.status = RunStatus::Interrupted;
+    std::rethrow_exception(why);
   } catch (const DivergedError& e) {
     out.status = RunStatus::Diverged;
     out.error = e.what();
@@ -74,9 +74,50 @@ RunOutcome run_task(const Task& task, const RunContext& ctx, MetricSink& sink) {
   } catch (const std::exception& e) {
     out.status = RunStatus::Failed;
     out.error = e.what();
+  } catch (...) {
+    out.status = RunStatus::Failed;
+    out.error = "unknown exception";
   }
-  out.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return out;
+}
+
+namespace {
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+}  // namespace
+
+RunOutcome run_task(const Task& task, const RunContext& ctx, MetricSink& sink) {
+  RunOutcome out;
+  auto t0 = std::chrono::steady_clock::now();
+  try {
+    task.run(ctx, sink);
+    if (ctx.stop) out.status = RunStatus::Interrupted;
+  } catch (...) {
+    out = outcome_of(std::current_exception());
+  }
+  out.wall_s = seconds_since(t0);
+  return out;
+}
+
+void run_stack_task(const Task& task, const std::vector<RunContext>& members, const std::vector<MetricSink*>& sinks,
+                    const std::function<void(size_t, const RunOutcome&)>& ended) {
+  auto t0 = std::chrono::steady_clock::now();
+  StackSinks stack(sinks, [&](size_t i, std::exception_ptr why) {
+    auto out = outcome_of(why);
+    out.wall_s = seconds_since(t0);
+    ended(i, out);
+  });
+  RunOutcome rest;  // of every member still active when the task returns
+  try {
+    task.run_stack(members, stack);
+    if (!members.empty() && members[0].stop) rest.status = RunStatus::Interrupted;
+  } catch (...) {
+    rest = outcome_of(std::current_exception());
+  }
+  rest.wall_s = seconds_since(t0);
+  for (size_t i = 0; i < members.size(); ++i)
+    if (stack.active(i)) ended(i, rest);
 }
 
 std::string resolve_device(const std::string& requested) {
@@ -125,33 +166,68 @@ int worker_main() {
   std::signal(SIGINT, SIG_IGN);  // the parent decides; it sends SIGTERM
   std::signal(SIGTERM, on_terminate);
 
-  for (;;) {  // one run per spec, until the parent closes our stdin
+  for (;;) {  // one spec (a run or a stack) after another, until the parent closes our stdin
     uint32_t size = 0;
     std::string text;
     if (!read_exact(STDIN_FILENO, &size, sizeof size)) break;
     text.resize(size);
     if (!read_exact(STDIN_FILENO, text.data(), size)) break;
 
-    EncodingSink sink([&](const std::string& bytes) {
+    auto flush = [&](const std::string& bytes) {
       if (!write_all(out_fd, bytes)) _exit(3);  // the parent is gone
-    });
-    RunOutcome outcome;
+    };
+    WorkerSpec spec;
+    try {
+      spec = decode_spec(text);
+    } catch (const std::exception& e) {
+      // The members of a spec it cannot read are unknown: the parent fails
+      // them all with this line as the worker's last output.
+      std::fprintf(stderr, "%s\n", e.what());
+      ::close(out_fd);
+      return 2;
+    }
+    std::vector<std::unique_ptr<EncodingSink>> sinks;
+    for (size_t i = 0; i < spec.runs.size(); ++i)
+      sinks.push_back(std::make_unique<EncodingSink>(flush, static_cast<uint32_t>(i)));
     std::string device;
     try {
-      auto spec = decode_spec(text);
+      for (const auto& run : spec.runs)
+        if (run.task != spec.runs[0].task)
+          throw ConfigError("worker: a stack mixes tasks " + spec.runs[0].task + " and " + run.task);
       torch::set_num_threads(static_cast<int>(spec.threads));
       device = resolve_device(spec.device);
+    } catch (const std::exception& e) {  // nothing ran: every member fails with why
+      RunOutcome failed;
+      failed.status = RunStatus::Failed;
+      failed.error = e.what();
+      for (auto& sink : sinks) sink->finish(failed, device);
+      continue;
+    }
+    const Task& task = *find_task(spec.runs[0].task);
+    if (spec.runs.size() == 1) {
       // Runs share this process one after another: seeding the global
       // generator too keeps a task that draws from it (module init) a
       // function of its own seed, whichever runs came before.
-      torch::manual_seed(spec.run.seed);
-      RunContext ctx{spec.run.params, spec.run.seed, device, spec.run.log_every, g_stop};
-      outcome = run_task(*find_task(spec.run.task), ctx, sink);
-    } catch (const std::exception& e) {
-      outcome.status = RunStatus::Failed;
-      outcome.error = e.what();
+      const auto& run = spec.runs[0];
+      torch::manual_seed(run.seed);
+      RunContext ctx{run.params, run.seed, device, run.log_every, g_stop};
+      sinks[0]->finish(run_task(task, ctx, *sinks[0]), device);
+    } else {
+      // A stacked task draws only from its members' own generators; the
+      // global one is seeded from the first member, so it is still a
+      // function of the stack alone.
+      torch::manual_seed(spec.runs[0].seed);
+      std::vector<RunContext> members;
+      std::vector<MetricSink*> member_sinks;
+      for (size_t i = 0; i < spec.runs.size(); ++i) {
+        const auto& run = spec.runs[i];
+        members.push_back(RunContext{run.params, run.seed, device, run.log_every, g_stop});
+        member_sinks.push_back(sinks[i].get());
+      }
+      run_stack_task(task, members, member_sinks, [&](size_t i, const RunOutcome& outcome) {
+        sinks[i]->finish(outcome, device);
+      });
     }
-    sink.finish(outcome, device);
   }
   ::close(out_fd);
   return 0;

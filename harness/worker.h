@@ -25,6 +25,15 @@ struct DivergedError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 RunOutcome run_task(const Task& task, const RunContext& ctx, MetricSink& sink);
+// What ended a run, from the exception that ended it (as run_task reads it).
+RunOutcome outcome_of(std::exception_ptr why);
+
+// Trains a stack (Task::run_stack): `ended` is called once per member, as
+// soon as that member is over -- masked (diverged, failed) while the others
+// go on, or when the stack returns (ok, or interrupted on a stop); an
+// exception out of the task ends every member still active as failed.
+void run_stack_task(const Task& task, const std::vector<RunContext>& members, const std::vector<MetricSink*>& sinks,
+                    const std::function<void(size_t, const RunOutcome&)>& ended);
 
 // A sink for run_task that checks every row (finite values, increasing
 // steps) and encodes it; `flush` is called with the bytes when 64 KB have
@@ -32,7 +41,8 @@ RunOutcome run_task(const Task& task, const RunContext& ctx, MetricSink& sink);
 // of its trajectory. Used by the worker process and by in-process benchmarks.
 class EncodingSink : public MetricSink {
  public:
-  explicit EncodingSink(std::function<void(const std::string&)> flush) : flush_(std::move(flush)) {}
+  explicit EncodingSink(std::function<void(const std::string&)> flush, uint32_t member = 0)
+      : flush_(std::move(flush)), enc_(member) {}
   void log(int64_t step, const Metrics& metrics) override;
   void summary(const std::string& key, double value) override;
   void finish(const RunOutcome& outcome, const std::string& device);  // sends End, flushes

@@ -4,9 +4,11 @@
 #include <torch/torch.h>
 
 #include <cmath>
+#include <limits>
 
 #include "tasks/fashion_mnist.h"
 #include "tasks/models/relu_mlp.h"
+#include "tasks/stacking.h"
 #include "tasks/training.h"
 
 namespace genbench {
@@ -31,16 +33,93 @@ std::vector<ParamSpec> MlpClassifier::params() const {
 
 namespace {
 
-struct Eval {
-  double loss, error;
+// What a run draws before its first step, in the order run() draws it from
+// the run's generator: the data split, then the initial weights.
+struct Member {
+  torch::Tensor X, X_test, y, y_clean, y_test;  // on the device, float32 features
+  ReluMlp net{nullptr};
+  at::Generator gen;
 };
 
-Eval evaluate(ReluMlp& net, const torch::Tensor& X, const torch::Tensor& y) {
-  torch::NoGradGuard no_grad;
-  auto logits = net->forward(X);
-  return {torch::nn::functional::cross_entropy(logits, y).item<double>(),
-          logits.argmax(1).ne(y).to(torch::kFloat64).mean().item<double>()};
+Member prepare(const RunContext& ctx) {
+  const auto& p = ctx.params;
+  auto data = load_fashion_mnist(p.get_string("data_dir"));
+  Member m;
+  m.gen = at::make_generator<at::CPUGeneratorImpl>(ctx.seed);
+  auto split =
+      fashion_mnist_split(*data, p.get_int("n"), p.get_int("n_test"), p.get_float("label_noise"), p.get_int("pool"), m.gen);
+  const auto device = torch::Device(ctx.device);
+  m.X = split.X.to(torch::kFloat32).to(device);
+  m.X_test = split.X_test.to(torch::kFloat32).to(device);
+  m.y = split.y.to(device);
+  m.y_clean = split.y_clean.to(device);
+  m.y_test = split.y_test.to(device);
+  m.net = ReluMlp(m.X.size(1), p.get_int("k"), p.get_int("layers"));
+  m.net->init(m.gen);
+  m.net->to(device);
+  return m;
 }
+
+OptimizerConfig optimizer_of(const Params& p) {
+  OptimizerConfig optimizer{p.get_string("optimizer"), p.get_float("lr")};
+  optimizer.momentum = p.get_float("momentum");
+  optimizer.weight_decay = p.get_float("weight_decay");
+  return optimizer;
+}
+
+int64_t parameter_count(ReluMlp& net) {
+  int64_t parameters = 0;
+  for (const auto& t : net->parameters()) parameters += t.numel();
+  return parameters;
+}
+
+// The row run() logs, from the logits of the training and the test set.
+Metrics metrics_of(const torch::Tensor& train_logits, const torch::Tensor& test_logits, const Member& m) {
+  auto loss = [](const torch::Tensor& logits, const torch::Tensor& y) {
+    return torch::nn::functional::cross_entropy(logits, y).item<double>();
+  };
+  auto error = [](const torch::Tensor& logits, const torch::Tensor& y) {
+    return logits.argmax(1).ne(y).to(torch::kFloat64).mean().item<double>();
+  };
+  return {{"train_loss", loss(train_logits, m.y)},
+          {"train_error", error(train_logits, m.y)},
+          {"train_error_clean", error(train_logits, m.y_clean)},
+          {"test_loss", loss(test_logits, m.y_test)},
+          {"test_error", error(test_logits, m.y_test)}};
+}
+
+// The linear layers of S members at once: x [S, rows, in], W [S, out, in],
+// b [S, 1, out]. Each product is the one torch::nn::Linear computes for a
+// member alone, with the same operands in the same layout, so the BLAS
+// kernel sums in the same order: bit for bit the same values. (Autograd's
+// own backward of baddbmm computes dW as x^T g, transposed: in another order.)
+// Below 400 multiply-adds LibTorch's bmm takes a naive kernel that a single
+// matmul never does, so small products go member by member.
+torch::Tensor member_mm(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& bias = {}) {
+  if (a.size(1) * a.size(2) * b.size(2) >= 400)
+    return bias.defined() ? torch::baddbmm(bias, a, b) : torch::bmm(a, b);
+  std::vector<torch::Tensor> out;
+  for (int64_t i = 0; i < a.size(0); ++i)
+    out.push_back(bias.defined() ? torch::addmm(bias[i][0], a[i], b[i]) : torch::mm(a[i], b[i]));
+  return torch::stack(out);
+}
+
+struct StackedLinear : torch::autograd::Function<StackedLinear> {
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor x, torch::Tensor W, torch::Tensor b) {
+    ctx->saved_data["x_grad"] = x.requires_grad();
+    ctx->save_for_backward({x, W});
+    return member_mm(x, W.transpose(1, 2), b);
+  }
+  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
+                                                 torch::autograd::variable_list grads) {
+    auto saved = ctx->get_saved_variables();
+    const auto& x = saved[0];
+    const auto& W = saved[1];
+    const auto& g = grads[0];
+    auto dx = ctx->saved_data["x_grad"].toBool() ? member_mm(g, W) : torch::Tensor();
+    return {dx, member_mm(g.transpose(1, 2), x), g.sum(1, /*keepdim=*/true)};
+  }
+};
 
 }  // namespace
 
@@ -48,45 +127,136 @@ void MlpClassifier::run(const RunContext& ctx, MetricSink& sink) const {
   const auto& p = ctx.params;
   const int64_t n = p.get_int("n"), epochs = p.get_int("epochs");
   const int64_t batch = p.get_int("batch_size") > 0 ? std::min(p.get_int("batch_size"), n) : n;
-  auto data = load_fashion_mnist(p.get_string("data_dir"));
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(ctx.seed);
-  auto split = fashion_mnist_split(*data, n, p.get_int("n_test"), p.get_float("label_noise"), p.get_int("pool"), gen);
-
-  const auto device = torch::Device(ctx.device);
-  auto X = split.X.to(torch::kFloat32).to(device), X_test = split.X_test.to(torch::kFloat32).to(device);
-  auto y = split.y.to(device), y_clean = split.y_clean.to(device), y_test = split.y_test.to(device);
-  ReluMlp net(X.size(1), p.get_int("k"), p.get_int("layers"));
-  net->init(gen);
-  net->to(device);
-  int64_t parameters = 0;
-  for (const auto& t : net->parameters()) parameters += t.numel();
-  sink.summary("parameters", static_cast<double>(parameters));
-
-  OptimizerConfig optimizer{p.get_string("optimizer"), p.get_float("lr")};
-  optimizer.momentum = p.get_float("momentum");
-  optimizer.weight_decay = p.get_float("weight_decay");
-  auto opt = make_optimizer(net->parameters(), optimizer);
+  auto m = prepare(ctx);
+  auto& net = m.net;
+  sink.summary("parameters", static_cast<double>(parameter_count(net)));
+  auto opt = make_optimizer(net->parameters(), optimizer_of(p));
 
   auto log = [&](int64_t epoch) {
-    auto train = evaluate(net, X, y), test = evaluate(net, X_test, y_test);
-    double clean = evaluate(net, X, y_clean).error;
-    sink.log(epoch, {{"train_loss", train.loss},
-                     {"train_error", train.error},
-                     {"train_error_clean", clean},
-                     {"test_loss", test.loss},
-                     {"test_error", test.error}});
+    torch::NoGradGuard no_grad;
+    sink.log(epoch, metrics_of(net->forward(m.X), net->forward(m.X_test), m));
   };
   log(0);
+  const auto device = torch::Device(ctx.device);
   for (int64_t epoch = 1; epoch <= epochs && !ctx.stop; ++epoch) {
-    auto order = torch::randperm(n, gen, torch::kInt64).to(device);
+    auto order = torch::randperm(n, m.gen, torch::kInt64).to(device);
     for (int64_t start = 0; start < n; start += batch) {
       auto idx = order.slice(0, start, std::min(start + batch, n));
-      auto loss = torch::nn::functional::cross_entropy(net->forward(X.index_select(0, idx)), y.index_select(0, idx));
+      auto loss = torch::nn::functional::cross_entropy(net->forward(m.X.index_select(0, idx)), m.y.index_select(0, idx));
       opt->zero_grad();
       loss.backward();
       opt->step();
     }
     if (epoch % ctx.log_every == 0 || epoch == epochs) log(epoch);
+  }
+}
+
+// Stacks: runs that differ only in seed and label noise share one, of one
+// width. (Zero-padding narrower members to a common width trains the same
+// network in exact arithmetic, but the BLAS kernels then sum in another order:
+// a float32 member would drift from its run alone. A stack is bit for bit.)
+// On a CPU a stack pays while the models are narrow and per-op overhead
+// dominates (MlpClassifier::kWidestStackedOnCpu).
+std::vector<std::vector<size_t>> MlpClassifier::stacks(const std::vector<const Params*>& runs,
+                                                       const std::string& device, int64_t max_size) const {
+  const bool cpu = device == "cpu";
+  const int64_t widest = cpu ? kWidestStackedOnCpu : std::numeric_limits<int64_t>::max();
+  std::vector<const Params*> narrow;
+  std::vector<size_t> index;
+  for (size_t i = 0; i < runs.size(); ++i)
+    if (runs[i]->get_int("k") <= widest) narrow.push_back(runs[i]), index.push_back(i);
+  auto out = stacks_of_equal_params(narrow, {"label_noise"}, max_size > 0 ? max_size : cpu ? 16 : 256);
+  for (auto& group : out)
+    for (auto& i : group) i = index[i];
+  return out;
+}
+
+void MlpClassifier::run_stack(const std::vector<RunContext>& ctxs, StackSinks& sinks) const {
+  const auto& p = ctxs[0].params;  // every member has these but label_noise
+  const auto S = static_cast<int64_t>(ctxs.size());
+  const int64_t n = p.get_int("n"), epochs = p.get_int("epochs"), layers = p.get_int("layers");
+  const int64_t batch = p.get_int("batch_size") > 0 ? std::min(p.get_int("batch_size"), n) : n;
+  const auto device = torch::Device(ctxs[0].device);
+  const auto& stop = ctxs[0].stop;
+  for (const auto& ctx : ctxs) {
+    auto a = ctx.params, b = p;
+    a.set("label_noise", 0.0), b.set("label_noise", 0.0);
+    if (a.values() != b.values())
+      throw TaskError("mlp_classifier: the members of a stack may differ only in seed and label_noise");
+  }
+
+  std::vector<Member> members;
+  for (const auto& ctx : ctxs) members.push_back(prepare(ctx));
+  const int64_t K = p.get_int("k");
+  for (size_t i = 0; i < ctxs.size(); ++i)
+    sinks.summary(i, "parameters", static_cast<double>(parameter_count(members[i].net)));
+
+  // Layer l of every member: weight [S, out, in] and bias [S, 1, out].
+  std::vector<torch::Tensor> weights, biases, parameters;
+  {
+    torch::NoGradGuard no_grad;
+    auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(device);
+    const int64_t d = members[0].X.size(1);
+    for (int64_t l = 0; l <= layers; ++l) {
+      const int64_t in = l == 0 ? d : K, out = l == layers ? 10 : K;
+      auto W = torch::empty({S, out, in}, opts), b = torch::empty({S, 1, out}, opts);
+      for (int64_t i = 0; i < S; ++i) {
+        auto& layer = l == layers ? members[i].net->out : members[i].net->hidden[l];
+        W[i].copy_(layer->weight);
+        b[i][0].copy_(layer->bias);
+      }
+      weights.push_back(W.requires_grad_());
+      biases.push_back(b.requires_grad_());
+      parameters.push_back(weights.back());
+      parameters.push_back(biases.back());
+    }
+  }
+  auto forward = [&](torch::Tensor x) {  // x [S, rows, d] -> logits [S, rows, 10]
+    for (int64_t l = 0; l <= layers; ++l) {
+      x = StackedLinear::apply(x, weights[l], biases[l]);
+      if (l < layers) x = torch::relu(x);
+    }
+    return x;
+  };
+  auto opt = make_optimizer(parameters, optimizer_of(p));
+
+  std::vector<torch::Tensor> Xs, ys, train_X, test_X;
+  for (auto& m : members) Xs.push_back(m.X), ys.push_back(m.y);
+  auto X_all = torch::cat(Xs), y_all = torch::cat(ys);  // member i's rows at i * n
+  for (auto& m : members) train_X.push_back(m.X), test_X.push_back(m.X_test);
+  auto X_train = torch::stack(train_X), X_test = torch::stack(test_X);
+  auto offsets = (torch::arange(S, torch::kInt64) * n).view({S, 1}).to(device);
+
+  auto log = [&](int64_t epoch) {
+    torch::NoGradGuard no_grad;
+    auto train = forward(X_train), test = forward(X_test);
+    // Each member's logits in memory of their own: a reduction over a slice
+    // at another alignment could sum in another order.
+    for (int64_t i = 0; i < S; ++i)
+      if (sinks.active(i)) sinks.log(i, epoch, metrics_of(train[i].clone(), test[i].clone(), members[i]));
+  };
+  log(0);
+  for (int64_t epoch = 1; epoch <= epochs && !stop && sinks.active_count() > 0; ++epoch) {
+    std::vector<torch::Tensor> orders;
+    for (auto& m : members) orders.push_back(torch::randperm(n, m.gen, torch::kInt64));
+    auto order = (torch::stack(orders).to(device) + offsets);  // [S, n], rows of X_all
+    for (int64_t start = 0; start < n; start += batch) {
+      const int64_t rows = std::min(start + batch, n) - start;
+      auto idx = order.slice(1, start, start + rows).reshape(-1);
+      auto logits = forward(X_all.index_select(0, idx).view({S, rows, -1}));
+      // Each member's mean over its batch, summed: member i's weights get
+      // exactly the gradient of its own loss.
+      auto loss = torch::nn::functional::cross_entropy(
+                      logits.view({S * rows, 10}), y_all.index_select(0, idx),
+                      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone))
+                      .view({S, rows})
+                      .mean(1)
+                      .sum();
+      opt->zero_grad();
+      loss.backward();
+      opt->step();
+    }
+    if (epoch % ctxs[0].log_every == 0 || epoch == epochs) log(epoch);
   }
 }
 

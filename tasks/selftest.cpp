@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "core/run_id.h"
+#include "tasks/stacking.h"
 #include "tasks/task.h"
 
 namespace genbench {
@@ -34,24 +35,71 @@ class SelfTest : public Task {
         ParamSpec{"label", ParamType::String, std::string(), "any text; part of the config hash it reports", {}, {}, {}},
         int_param("count", 0, "any integer; part of the config hash it reports"),
         float_list_param("weights", {}, "any floats; part of the config hash it reports"),
+        bool_param("stackable", false, "runs of equal steps and sleep_ms may train as one stack (bench-run --stack)"),
     };
+  }
+  // The stacked path of the harness, on demand: members differ in anything
+  // but steps and sleep_ms, and each fails, diverges or crashes on its own.
+  std::vector<std::vector<size_t>> stacks(const std::vector<const Params*>& runs, const std::string& /*device*/,
+                                          int64_t max_size) const override {
+    std::vector<const Params*> stackable;
+    std::vector<size_t> index;
+    for (size_t i = 0; i < runs.size(); ++i)
+      if (runs[i]->get_bool("stackable")) stackable.push_back(runs[i]), index.push_back(i);
+    auto groups = stacks_of_equal_params(
+        stackable, {"step_std", "fail_at", "nan_at", "crash_at", "label", "count", "weights"}, max_size);
+    for (auto& group : groups)
+      for (auto& i : group) i = index[i];
+    return groups;
+  }
+  void run_stack(const std::vector<RunContext>& members, StackSinks& sinks) const override {
+    const auto steps = members[0].params.get_int("steps"), sleep_ms = members[0].params.get_int("sleep_ms");
+    std::vector<torch::Tensor> walks;
+    for (const auto& ctx : members) walks.push_back(walk_of(ctx));
+    for (int64_t t = 0; t <= steps && !members[0].stop && sinks.active_count() > 0; ++t) {
+      if (sleep_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
+      for (size_t i = 0; i < members.size(); ++i) {
+        if (!sinks.active(i)) continue;
+        const auto& p = members[i].params;
+        if (t == p.get_int("fail_at")) {
+          sinks.fail(i, std::make_exception_ptr(TaskError("selftest: failing at step " + std::to_string(t) + " as asked")));
+          continue;
+        }
+        if (t == p.get_int("crash_at")) std::abort();
+        if (t % members[i].log_every == 0 || t == steps) sinks.log(i, t, row(p, walks[i].data_ptr<double>()[t], t));
+      }
+    }
+    if (members[0].stop) return;
+    for (size_t i = 0; i < members.size(); ++i)
+      if (sinks.active(i)) summaries(members[i], walks[i].data_ptr<double>()[steps], sinks.member(i));
   }
   void run(const RunContext& ctx, MetricSink& sink) const override {
     const auto& p = ctx.params;
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(ctx.seed);
     auto steps = p.get_int("steps");
-    auto increments = torch::randn({steps + 1}, gen, torch::kFloat64) * p.get_float("step_std");
-    auto walk = increments.cumsum(0);
+    auto walk = walk_of(ctx);
     const double* x = walk.data_ptr<double>();
     for (int64_t t = 0; t <= steps && !ctx.stop; ++t) {
       if (t == p.get_int("fail_at")) throw TaskError("selftest: failing at step " + std::to_string(t) + " as asked");
       if (t == p.get_int("crash_at")) std::abort();
       if (p.get_int("sleep_ms") > 0) std::this_thread::sleep_for(std::chrono::milliseconds(p.get_int("sleep_ms")));
-      bool nan = p.get_int("nan_at") >= 0 && t >= p.get_int("nan_at");
-      if (t % ctx.log_every == 0 || t == steps)
-        sink.log(t, {{"loss", nan ? std::nan("") : x[t] * x[t]}, {"position", x[t]}});
+      if (t % ctx.log_every == 0 || t == steps) sink.log(t, row(p, x[t], t));
     }
-    sink.summary("final_position", x[steps]);
+    summaries(ctx, x[steps], sink);
+  }
+
+ private:
+  static torch::Tensor walk_of(const RunContext& ctx) {
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(ctx.seed);
+    auto increments = torch::randn({ctx.params.get_int("steps") + 1}, gen, torch::kFloat64) * ctx.params.get_float("step_std");
+    return increments.cumsum(0);
+  }
+  static Metrics row(const Params& p, double x, int64_t t) {
+    bool nan = p.get_int("nan_at") >= 0 && t >= p.get_int("nan_at");
+    return {{"loss", nan ? std::nan("") : x * x}, {"position", x}};
+  }
+  void summaries(const RunContext& ctx, double final_position, MetricSink& sink) const {
+    const auto& p = ctx.params;
+    sink.summary("final_position", final_position);
     // The run id of the config as the worker received it, in two exact halves:
     // equal to the parent's id only if every value arrived unchanged.
     auto id = std::stoull(run_id(canonical_config(name(), p, ctx.log_every, ctx.seed)), nullptr, 16);

@@ -13,6 +13,8 @@
 
 #include <atomic>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -43,6 +45,63 @@ class MetricSink {  // implemented by the harness; a task only logs
   virtual ~MetricSink() = default;
 };
 
+// The sinks of a stack's members (Task::run_stack), one per member. A member
+// whose row is refused (a non-finite metric: diverged) or that the task
+// fails is masked: it is recorded at once with what ended it, gets no more
+// rows, and the others go on.
+class StackSinks {
+ public:
+  using Ended = std::function<void(size_t member, std::exception_ptr why)>;
+  StackSinks(std::vector<MetricSink*> sinks, Ended ended)
+      : sinks_(std::move(sinks)), active_(sinks_.size(), true), ended_(std::move(ended)) {
+    for (size_t i = 0; i < sinks_.size(); ++i) members_.emplace_back(*this, i);
+  }
+  StackSinks(const StackSinks&) = delete;
+  StackSinks& operator=(const StackSinks&) = delete;
+  size_t size() const { return sinks_.size(); }
+  bool active(size_t i) const { return active_[i]; }
+  size_t active_count() const {
+    size_t n = 0;
+    for (bool a : active_) n += a;
+    return n;
+  }
+  // False when the member is (now) masked.
+  bool log(size_t i, int64_t step, const Metrics& metrics) {
+    if (!active_[i]) return false;
+    try {
+      sinks_[i]->log(step, metrics);
+      return true;
+    } catch (...) {
+      fail(i, std::current_exception());
+      return false;
+    }
+  }
+  void summary(size_t i, const std::string& key, double value) {
+    if (active_[i]) sinks_[i]->summary(key, value);
+  }
+  void fail(size_t i, std::exception_ptr why) {
+    if (!active_[i]) return;
+    active_[i] = false;
+    ended_(i, why);
+  }
+  // Member i as a plain sink (for code shared with Task::run): a refused row
+  // masks it, and what it logs after that is dropped.
+  MetricSink& member(size_t i) { return members_[i]; }
+
+ private:
+  struct Member : MetricSink {
+    Member(StackSinks& stack, size_t index) : stack(stack), index(index) {}
+    void log(int64_t step, const Metrics& metrics) override { stack.log(index, step, metrics); }
+    void summary(const std::string& key, double value) override { stack.summary(index, key, value); }
+    StackSinks& stack;
+    size_t index;
+  };
+  std::vector<Member> members_;
+  std::vector<MetricSink*> sinks_;
+  std::vector<bool> active_;
+  Ended ended_;
+};
+
 // Thrown by a task for a run that cannot go on (bad combination of params,
 // missing dataset...). The harness records it as a failed run.
 struct TaskError : std::runtime_error {
@@ -67,6 +126,22 @@ class Task {
   // anything executes. Returns an empty string or what is wrong.
   virtual std::string check(const Params& /*params*/) const { return ""; }
   virtual void run(const RunContext& ctx, MetricSink& sink) const = 0;
+
+  // Stacked runs (optional). Small models are bound by per-op overhead, so
+  // several runs of a sweep can train faster as one batched model, each
+  // member with its own weights, data, generator and sink. `stacks` says
+  // which runs may share one (indices into `runs`; a run in no group, or
+  // alone in one, runs by itself with run()); it is the task's call, made
+  // where stacking pays on `device`, with at most `max_size` members per
+  // stack (0: the task's own choice). run_stack trains one, and logs for
+  // each member the rows and summaries run() would have logged for it.
+  virtual std::vector<std::vector<size_t>> stacks(const std::vector<const Params*>& /*runs*/,
+                                                  const std::string& /*device*/, int64_t /*max_size*/) const {
+    return {};
+  }
+  virtual void run_stack(const std::vector<RunContext>& /*members*/, StackSinks& /*sinks*/) const {
+    throw TaskError(name() + " does not train stacked runs");
+  }
   virtual ~Task() = default;
 };
 

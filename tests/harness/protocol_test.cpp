@@ -49,17 +49,52 @@ TEST_CASE("a run spec reaches the worker with every value typed and unchanged", 
   CAPTURE(value);
   auto runs = expand(parse_suite(suite_with(value), "wire.yaml"), {});
   REQUIRE(runs.size() == 1);
-  WorkerSpec spec{runs[0], "cpu", 1};
-  auto back = decode_spec(encode_spec(spec));
-  CHECK(back.run.task == "selftest");
-  CHECK(back.run.id == runs[0].id);
-  CHECK(back.run.seed == runs[0].seed);
-  CHECK(back.run.log_every == runs[0].log_every);
-  REQUIRE(back.run.params.values().size() == runs[0].params.values().size());
+  WorkerSpec spec{{runs[0]}, "cpu", 1};
+  auto decoded = decode_spec(encode_spec(spec));
+  REQUIRE(decoded.runs.size() == 1);
+  const auto& back = decoded.runs[0];
+  CHECK(back.task == "selftest");
+  CHECK(back.id == runs[0].id);
+  CHECK(back.seed == runs[0].seed);
+  CHECK(back.log_every == runs[0].log_every);
+  REQUIRE(back.params.values().size() == runs[0].params.values().size());
   for (const auto& [name, v] : runs[0].params.values()) {
     CAPTURE(name, format_value(v));
-    CHECK(same_value(back.run.params.get(name), v));
+    CHECK(same_value(back.params.get(name), v));
   }
+}
+
+TEST_CASE("a stack's spec reaches the worker as its runs, in order", "[worker][protocol]") {
+  auto runs = expand(parse_suite("suite: s\ntask: selftest\nsweep: {grid: {steps: [3, 4, 5]}, seeds: [0, 1]}\n", "s.yaml"), {});
+  REQUIRE(runs.size() == 6);
+  auto back = decode_spec(encode_spec({runs, "cuda:1", 2}));
+  CHECK(back.device == "cuda:1");
+  CHECK(back.threads == 2);
+  REQUIRE(back.runs.size() == runs.size());
+  for (size_t i = 0; i < runs.size(); ++i) {
+    CAPTURE(i);
+    CHECK(back.runs[i].id == runs[i].id);
+    CHECK(canonical_config(back.runs[i].task, back.runs[i].params, back.runs[i].log_every, back.runs[i].seed) ==
+          canonical_config(runs[i].task, runs[i].params, runs[i].log_every, runs[i].seed));
+  }
+}
+
+TEST_CASE("each member's messages arrive under its own index", "[worker][protocol]") {
+  Encoder first(0), third(2);
+  first.log(1, {{"loss", 0.5}});
+  third.summary("x", 2.0);
+  third.end(RunStatus::Diverged, "nan", 1, 0.1, "cpu");
+  Decoder decoder;
+  auto bytes = first.bytes() + third.bytes();
+  decoder.feed(bytes.data(), bytes.size());
+  Message m;
+  REQUIRE(decoder.next(m));
+  CHECK((m.type == Message::Log && m.member == 0 && m.step == 1));
+  REQUIRE(decoder.next(m));
+  CHECK((m.type == Message::Summary && m.member == 2 && m.key == "x"));
+  REQUIRE(decoder.next(m));
+  CHECK((m.type == Message::End && m.member == 2 && m.status == RunStatus::Diverged));
+  CHECK_FALSE(decoder.next(m));
 }
 
 TEST_CASE("a worker process runs the config its parent expanded, for every value", "[worker][protocol][cli]") {
@@ -82,7 +117,7 @@ TEST_CASE("a worker process runs the config its parent expanded, for every value
 
 TEST_CASE("a malformed spec is refused with what was wrong", "[worker][protocol]") {
   auto runs = expand(parse_suite(suite_with("label: x"), "wire.yaml"), {});
-  auto bytes = encode_spec({runs[0], "cpu", 1});
+  auto bytes = encode_spec({{runs[0]}, "cpu", 1});
   SECTION("cut short") {
     REQUIRE_THROWS_WITH(decode_spec(bytes.substr(0, bytes.size() - 3)),
                         "worker: malformed run spec: worker message truncated");
@@ -91,14 +126,14 @@ TEST_CASE("a malformed spec is refused with what was wrong", "[worker][protocol]
     REQUIRE_THROWS_WITH(decode_spec(bytes + "xy"), "worker: malformed run spec: 2 bytes left over");
   }
   SECTION("for a task this worker does not know") {
-    WorkerSpec spec{runs[0], "cpu", 1};
-    spec.run.task = "nonesuch";
-    spec.run.params = Params();
+    WorkerSpec spec{{runs[0]}, "cpu", 1};
+    spec.runs[0].task = "nonesuch";
+    spec.runs[0].params = Params();
     REQUIRE_THROWS_WITH(decode_spec(encode_spec(spec)), "worker: unknown task 'nonesuch'");
   }
   SECTION("with a value of the wrong type") {
-    WorkerSpec spec{runs[0], "cpu", 1};
-    spec.run.params.set("steps", 2.5);
+    WorkerSpec spec{{runs[0]}, "cpu", 1};
+    spec.runs[0].params.set("steps", 2.5);
     REQUIRE_THROWS_WITH(decode_spec(encode_spec(spec)), "worker: parameter 'steps': expected int, found type tag 1");
   }
 }
@@ -137,7 +172,7 @@ TEST_CASE("a frame of an unknown type or a truncated payload is a protocol error
   Message m;
   SECTION("unknown type") {
     std::string bad = "X";
-    bad.append(4, '\0');
+    bad.append(8, '\0');
     dec.feed(bad.data(), bad.size());
     REQUIRE_THROWS_WITH(dec.next(m), "worker sent an unknown message type 88");
   }
@@ -145,7 +180,7 @@ TEST_CASE("a frame of an unknown type or a truncated payload is a protocol error
     Encoder enc;
     enc.summary("key", 1.0);
     auto bytes = enc.bytes();
-    bytes[5] = 100;  // the key's length, inside a frame that is 15 bytes long
+    bytes[9] = 100;  // the key's length, inside a frame that is 15 bytes long
     dec.feed(bytes.data(), bytes.size());
     REQUIRE_THROWS_WITH(dec.next(m), "worker message truncated");
   }
@@ -153,8 +188,8 @@ TEST_CASE("a frame of an unknown type or a truncated payload is a protocol error
     Encoder enc;
     enc.end(RunStatus::Ok, "", 3, 1.0, "cpu");
     auto bytes = enc.bytes();
-    REQUIRE(bytes.substr(9, 2) == "ok");  // after the 5-byte header and the 4-byte length
-    bytes[9] = 'n';
+    REQUIRE(bytes.substr(13, 2) == "ok");  // after the 9-byte header and the 4-byte length
+    bytes[13] = 'n';
     dec.feed(bytes.data(), bytes.size());
     REQUIRE_THROWS_WITH(dec.next(m), "worker ended a run with an unknown status");
   }

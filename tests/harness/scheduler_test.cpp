@@ -142,3 +142,33 @@ TEST_CASE("each log line of a sweep off a terminal carries the ETA of the runs l
   auto text = test::read_file(path);
   CHECK_THAT(text, Catch::Contains("[1/3] ok") && Catch::Contains("ETA 0:00"));
 }
+
+TEST_CASE("a stacked sweep stores every member as its own run, the same as unstacked, a masked member included",
+          "[scheduler][stack][cli]") {
+  test::TempDir dir;
+  test::write_file(dir.file("s.yaml"),
+                   "suite: s\ntask: selftest\ndefaults: {steps: 20, stackable: true}\nsweep:\n  points:\n"
+                   "    - {name: fine}\n    - {name: diverges, nan_at: 7}\n    - {name: fails, fail_at: 5}\n"
+                   "    - {name: wider, step_std: 2.0}\n  seeds: [0, 1]\n");
+  auto off = test::bench_run({dir.file("s.yaml"), "--jobs", "1", "--stack", "off", "--out", dir.file("off.h5")});
+  auto on = test::bench_run({dir.file("s.yaml"), "--jobs", "1", "--stack", "auto", "--out", dir.file("on.h5")});
+  CAPTURE(off.err, on.err);
+  REQUIRE(off.exit_code == on.exit_code);
+  auto a = read_results(dir.file("off.h5")), b = read_results(dir.file("on.h5"));
+  REQUIRE(b.runs.size() == 8);
+  test::require_same_runs(a, b);
+  for (const auto& run : b.runs) {
+    CAPTURE(run.point);
+    if (run.point == "diverges") CHECK(run.status == RunStatus::Diverged);
+    else if (run.point == "fails") CHECK(run.status == RunStatus::Failed);
+    else CHECK(run.status == RunStatus::Ok);
+  }
+}
+
+TEST_CASE("--stack is read as auto, off or a number", "[scheduler][stack][cli]") {
+  test::TempDir dir;
+  test::write_file(dir.file("s.yaml"), "suite: s\ntask: selftest\ndefaults: {steps: 2}\n");
+  auto r = test::bench_run({dir.file("s.yaml"), "--stack", "many", "--out", dir.file("o.h5")});
+  CHECK(r.exit_code == 2);
+  CHECK(r.err.find("--stack: expected auto, off or a number of runs >= 1, found 'many'") != std::string::npos);
+}

@@ -254,9 +254,9 @@ TEST_CASE("a run's spec reaches the worker unchanged, empty strings included", "
   REQUIRE(runs.size() == 1);
   REQUIRE(runs[0].params.get_string("cifar10_dir").empty());  // the task's default: no folder
   WorkerSpec spec;
-  spec.run = runs[0];
-  auto back = decode_spec(encode_spec(spec));
-  CHECK(back.run.params.get_string("cifar10_dir").empty());
-  CHECK(canonical_config(back.run.task, back.run.params, 0, back.run.seed) ==
+  spec.runs = {runs[0]};
+  auto back = decode_spec(encode_spec(spec)).runs.at(0);
+  CHECK(back.params.get_string("cifar10_dir").empty());
+  CHECK(canonical_config(back.task, back.params, 0, back.seed) ==
         canonical_config(runs[0].task, runs[0].params, 0, runs[0].seed));
 }

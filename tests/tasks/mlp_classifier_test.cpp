@@ -3,6 +3,7 @@
 #include "tasks/mlp_classifier.h"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <map>
 
 #include "recorder.h"
@@ -40,4 +41,86 @@ TEST_CASE("the MLP learns Fashion-MNIST and is a function of its seed", "[tasks]
   CHECK(a.summaries.at("parameters") == 197 * 16 + 17 * 10);
   // with 20% of the labels flipped, the clean labels are not what it fits
   CHECK(a.rows["train_error_clean"].front() != a.rows["train_error"].front());
+}
+
+namespace {
+
+Params stack_params(int64_t k, int64_t epochs, int64_t batch_size = 64) {
+  MlpClassifier task;
+  auto params = default_params(task.params());
+  params.set("n", int64_t{300});
+  params.set("k", k);
+  params.set("epochs", epochs);
+  params.set("batch_size", batch_size);
+  params.set("n_test", int64_t{500});
+  return params;
+}
+
+// The members trained as one stack, each one's rows as a Recorder.
+std::vector<Recorder> train_stacked(const std::vector<Params>& params, const std::vector<uint64_t>& seeds,
+                                    std::vector<std::string>* ended = nullptr) {
+  MlpClassifier task;
+  std::atomic<bool> stop{false};
+  std::vector<RunContext> members;
+  for (size_t i = 0; i < params.size(); ++i) members.push_back({params[i], seeds[i], "cpu", 5, stop});
+  std::vector<Recorder> recs(params.size());
+  std::vector<MetricSink*> sinks;
+  for (auto& r : recs) sinks.push_back(&r);
+  StackSinks stack(sinks, [&](size_t i, std::exception_ptr) {
+    if (ended) ended->push_back(std::to_string(i));
+  });
+  task.run_stack(members, stack);
+  return recs;
+}
+
+}  // namespace
+
+TEST_CASE("a stack of seeds and label noises trains every member bit for bit as it trains alone", "[tasks][mlp_classifier][stack]") {
+  auto k = GENERATE(2, 8, 24);
+  CAPTURE(k);
+  std::vector<Params> params{stack_params(k, 12), stack_params(k, 12), stack_params(k, 12)};
+  params[2].set("label_noise", 0.4);
+  std::vector<uint64_t> seeds{0, 1, 2};
+  auto stacked = train_stacked(params, seeds);
+  MlpClassifier task;
+  std::atomic<bool> stop{false};
+  for (size_t i = 0; i < params.size(); ++i) {
+    CAPTURE(i);
+    Recorder alone;
+    task.run({params[i], seeds[i], "cpu", 5, stop}, alone);
+    CHECK(stacked[i].steps == alone.steps);
+    CHECK(stacked[i].summaries == alone.summaries);
+    CHECK(stacked[i].rows == alone.rows);  // every metric, bit for bit
+  }
+}
+
+TEST_CASE("the MLP stacks runs of one width that differ in seed and label noise", "[tasks][mlp_classifier][stack]") {
+  MlpClassifier task;
+  std::vector<Params> params;
+  for (int64_t k : {8, 8, 8, 8, 8, 24, 24, 128, 128}) params.push_back(stack_params(k, 10));
+  params[1].set("label_noise", 0.1);
+  params[4].set("batch_size", int64_t{32});  // another batch size: never with the others
+  std::vector<const Params*> runs;
+  for (const auto& p : params) runs.push_back(&p);
+  SECTION("on a CPU: narrow widths only, at most max_size a stack") {
+    auto sorted = [](std::vector<std::vector<size_t>> groups) {
+      std::sort(groups.begin(), groups.end());
+      return groups;
+    };
+    CHECK(sorted(task.stacks(runs, "cpu", 0)) == std::vector<std::vector<size_t>>{{0, 1, 2, 3}, {5, 6}});
+    CHECK(sorted(task.stacks(runs, "cpu", 3)) == std::vector<std::vector<size_t>>{{0, 1, 2}, {5, 6}});  // 3 runs alone
+  }
+  SECTION("on a GPU: every width") {
+    auto groups = task.stacks(runs, "cuda:0", 0);
+    std::sort(groups.begin(), groups.end());
+    CHECK(groups == std::vector<std::vector<size_t>>{{0, 1, 2, 3}, {5, 6}, {7, 8}});
+  }
+  SECTION("members that differ in more are refused") {
+    std::atomic<bool> stop{false};
+    std::vector<RunContext> members{{params[0], 0, "cpu", 5, stop}, {params[5], 1, "cpu", 5, stop}};
+    Recorder a, b;
+    StackSinks sinks({&a, &b}, [](size_t, std::exception_ptr) {});
+    REQUIRE_THROWS_WITH(task.run_stack(members, sinks),
+                        "mlp_classifier: the members of a stack may differ only in seed and label_noise");
+  }
 }

@@ -1,0 +1,45 @@
+// Helpers for Task::stacks: which runs of a sweep may share a stack.
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "core/params.h"
+
+namespace genbench {
+
+// The runs whose parameters are equal but for `free` (the keys a member may
+// differ in: a stacked model carries them per member), in groups of at most
+// `max_size`, in the order given. `order` sorts inside a group before it is
+// cut (e.g. by width, so a stack pads as little as it can); groups of one
+// are left out (they run alone).
+inline std::vector<std::vector<size_t>> stacks_of_equal_params(
+    const std::vector<const Params*>& runs, const std::set<std::string>& free, int64_t max_size,
+    const std::function<bool(const Params&, const Params&)>& order = {}) {
+  std::map<std::string, std::vector<size_t>> by_rest;
+  for (size_t i = 0; i < runs.size(); ++i) {
+    std::string key;
+    for (const auto& [name, value] : runs[i]->values())
+      if (!free.count(name)) key += name + "=" + format_value(value) + ";";
+    by_rest[key].push_back(i);
+  }
+  std::vector<std::vector<size_t>> out;
+  for (auto& [key, members] : by_rest) {
+    if (order)
+      std::stable_sort(members.begin(), members.end(), [&](size_t a, size_t b) { return order(*runs[a], *runs[b]); });
+    const size_t cap = max_size > 0 ? static_cast<size_t>(max_size) : members.size();
+    for (size_t start = 0; start < members.size(); start += cap) {
+      std::vector<size_t> group(members.begin() + static_cast<std::ptrdiff_t>(start),
+                                members.begin() + static_cast<std::ptrdiff_t>(std::min(members.size(), start + cap)));
+      if (group.size() > 1) out.push_back(std::move(group));
+    }
+  }
+  return out;
+}
+
+}  // namespace genbench
