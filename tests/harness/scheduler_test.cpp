@@ -51,8 +51,8 @@ TEST_CASE("a worker that exits early fails its run with its code and its last wo
 }
 
 TEST_CASE("a worker that writes garbage is stopped and its run fails as bad output", "[scheduler]") {
-  // 'X' is no message type; the four bytes after it read as the frame's size.
-  auto runs = run_with_worker("printf 'X\\000\\000\\000\\000'; exec sleep 30", 1);
+  // 'X' is no message type; the eight bytes after it read as the member and the frame's size.
+  auto runs = run_with_worker("printf 'X\\000\\000\\000\\000\\000\\000\\000\\000'; exec sleep 30", 1);
   REQUIRE(runs.size() == 1);
   CHECK(runs[0].status == RunStatus::Failed);
   CHECK(runs[0].error == "bad output from worker: worker sent an unknown message type 88");
