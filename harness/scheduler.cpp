@@ -272,7 +272,7 @@ std::vector<std::vector<RunSpec>> plan_jobs(const std::vector<RunSpec>& ordered,
   for (size_t i = 0; i < ordered.size(); ++i)
     if (!grouped[i]) groups.push_back({i});
   // Enough jobs for every worker: halve the largest stack, again and again.
-  while (groups.size() < static_cast<size_t>(std::max(workers, 1))) {
+  while (!groups.empty() && groups.size() < static_cast<size_t>(std::max(workers, 1))) {
     auto largest = std::max_element(groups.begin(), groups.end(),
                                     [](const auto& a, const auto& b) { return a.size() < b.size(); });
     if (largest->size() < 2) break;
