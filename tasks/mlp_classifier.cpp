@@ -33,6 +33,9 @@ std::vector<ParamSpec> MlpClassifier::params() const {
 
 namespace {
 
+// The one parameter besides the seed in which the members of a stack may differ.
+const char* const kStackFree = "label_noise";
+
 // What a run draws before its first step, in the order run() draws it from
 // the run's generator: the data split, then the initial weights.
 struct Member {
@@ -161,14 +164,8 @@ std::vector<std::vector<size_t>> MlpClassifier::stacks(const std::vector<const P
                                                        const std::string& device, int64_t max_size) const {
   const bool cpu = device == "cpu";
   const int64_t widest = cpu ? kWidestStackedOnCpu : std::numeric_limits<int64_t>::max();
-  std::vector<const Params*> narrow;
-  std::vector<size_t> index;
-  for (size_t i = 0; i < runs.size(); ++i)
-    if (runs[i]->get_int("k") <= widest) narrow.push_back(runs[i]), index.push_back(i);
-  auto out = stacks_of_equal_params(narrow, {"label_noise"}, max_size > 0 ? max_size : cpu ? 16 : 256);
-  for (auto& group : out)
-    for (auto& i : group) i = index[i];
-  return out;
+  return stacks_of_equal_params(runs, {kStackFree}, max_size > 0 ? max_size : cpu ? 16 : 256,
+                                [widest](const Params& p) { return p.get_int("k") <= widest; });
 }
 
 void MlpClassifier::run_stack(const std::vector<RunContext>& ctxs, StackSinks& sinks) const {
@@ -180,7 +177,7 @@ void MlpClassifier::run_stack(const std::vector<RunContext>& ctxs, StackSinks& s
   const auto& stop = ctxs[0].stop;
   for (const auto& ctx : ctxs) {
     auto a = ctx.params, b = p;
-    a.set("label_noise", 0.0), b.set("label_noise", 0.0);
+    a.set(kStackFree, 0.0), b.set(kStackFree, 0.0);
     if (a.values() != b.values())
       throw TaskError("mlp_classifier: the members of a stack may differ only in seed and label_noise");
   }
@@ -220,11 +217,10 @@ void MlpClassifier::run_stack(const std::vector<RunContext>& ctxs, StackSinks& s
   };
   auto opt = make_optimizer(parameters, optimizer_of(p));
 
-  std::vector<torch::Tensor> Xs, ys, train_X, test_X;
-  for (auto& m : members) Xs.push_back(m.X), ys.push_back(m.y);
-  auto X_all = torch::cat(Xs), y_all = torch::cat(ys);  // member i's rows at i * n
-  for (auto& m : members) train_X.push_back(m.X), test_X.push_back(m.X_test);
+  std::vector<torch::Tensor> train_X, test_X, train_y;
+  for (auto& m : members) train_X.push_back(m.X), test_X.push_back(m.X_test), train_y.push_back(m.y);
   auto X_train = torch::stack(train_X), X_test = torch::stack(test_X);
+  auto X_all = X_train.view({S * n, -1}), y_all = torch::cat(train_y);  // member i's rows at i * n
   auto offsets = (torch::arange(S, torch::kInt64) * n).view({S, 1}).to(device);
 
   auto log = [&](int64_t epoch) {

@@ -42,15 +42,8 @@ class SelfTest : public Task {
   // but steps and sleep_ms, and each fails, diverges or crashes on its own.
   std::vector<std::vector<size_t>> stacks(const std::vector<const Params*>& runs, const std::string& /*device*/,
                                           int64_t max_size) const override {
-    std::vector<const Params*> stackable;
-    std::vector<size_t> index;
-    for (size_t i = 0; i < runs.size(); ++i)
-      if (runs[i]->get_bool("stackable")) stackable.push_back(runs[i]), index.push_back(i);
-    auto groups = stacks_of_equal_params(
-        stackable, {"step_std", "fail_at", "nan_at", "crash_at", "label", "count", "weights"}, max_size);
-    for (auto& group : groups)
-      for (auto& i : group) i = index[i];
-    return groups;
+    return stacks_of_equal_params(runs, {"step_std", "fail_at", "nan_at", "crash_at", "label", "count", "weights"},
+                                  max_size, [](const Params& p) { return p.get_bool("stackable"); });
   }
   void run_stack(const std::vector<RunContext>& members, StackSinks& sinks) const override {
     const auto steps = members[0].params.get_int("steps"), sleep_ms = members[0].params.get_int("sleep_ms");

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -15,14 +16,14 @@ namespace genbench {
 
 // The runs whose parameters are equal but for `free` (the keys a member may
 // differ in: a stacked model carries them per member), in groups of at most
-// `max_size`, in the order given. `order` sorts inside a group before it is
-// cut (e.g. by width, so a stack pads as little as it can); groups of one
-// are left out (they run alone).
+// `max_size`, in the order given; only the runs `keep` accepts (all, when
+// none is given). Groups of one are left out (they run alone).
 inline std::vector<std::vector<size_t>> stacks_of_equal_params(
     const std::vector<const Params*>& runs, const std::set<std::string>& free, int64_t max_size,
-    const std::function<bool(const Params&, const Params&)>& order = {}) {
+    const std::function<bool(const Params&)>& keep = {}) {
   std::map<std::string, std::vector<size_t>> by_rest;
   for (size_t i = 0; i < runs.size(); ++i) {
+    if (keep && !keep(*runs[i])) continue;
     std::string key;
     for (const auto& [name, value] : runs[i]->values())
       if (!free.count(name)) key += name + "=" + format_value(value) + ";";
@@ -30,8 +31,6 @@ inline std::vector<std::vector<size_t>> stacks_of_equal_params(
   }
   std::vector<std::vector<size_t>> out;
   for (auto& [key, members] : by_rest) {
-    if (order)
-      std::stable_sort(members.begin(), members.end(), [&](size_t a, size_t b) { return order(*runs[a], *runs[b]); });
     const size_t cap = max_size > 0 ? static_cast<size_t>(max_size) : members.size();
     for (size_t start = 0; start < members.size(); start += cap) {
       std::vector<size_t> group(members.begin() + static_cast<std::ptrdiff_t>(start),
