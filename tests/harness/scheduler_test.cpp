@@ -165,7 +165,7 @@ TEST_CASE("a stacked sweep stores every member as its own run, the same as unsta
   }
 }
 
-TEST_CASE("--stack is read as auto, off or a number", "[scheduler][stack][cli]") {
+TEST_CASE("bench-run reads --stack as auto, off or a number", "[scheduler][stack][cli]") {
   test::TempDir dir;
   test::write_file(dir.file("s.yaml"), "suite: s\ntask: selftest\ndefaults: {steps: 2}\n");
   auto r = test::bench_run({dir.file("s.yaml"), "--stack", "many", "--out", dir.file("o.h5")});
