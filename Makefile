@@ -60,6 +60,7 @@ bench: build
 	/usr/bin/python3 bench/mlp_vs_python.py $(BUILD)
 	/usr/bin/python3 bench/grokking_vs_python.py $(BUILD)
 	/usr/bin/python3 bench/adversarial_vs_python.py $(BUILD)
+	/usr/bin/python3 bench/stacked_vs_python.py $(BUILD)
 
 # CI regression tracking: every suite with a committed baseline runs its ci tier
 # and is compared against it (bench-compare: 0 same, 1 regression, 2 cannot

@@ -6,12 +6,54 @@
 // split, `epochs` full-batch steps and the two evaluations (first and last
 // step); epochs/s is the figure to read, and bench/grokking_vs_python.py
 // sets it against a plain PyTorch script.
+//
+// The MLP's floor: the same run's matrix products alone (six per epoch, and
+// two per evaluation of the train and the test set), at its shapes, timed in
+// the same benchmark as process CPU time. `of_matmul_floor` is floor / run:
+// 1 would be a run that is nothing but its products.
 #include <benchmark/benchmark.h>
+
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <algorithm>
+#include <ctime>
 
 #include "single_thread.h"
 #include "tasks/modular_arithmetic.h"
+#include "tasks/models/modular_nets.h"
+#include "tasks/models/pair_mlp_backprop.h"
 
 namespace {
+
+double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
+
+// The products of `epochs` full-batch epochs and two evaluations of a
+// depth-2 PairMlp (the first layer is a lookup, not a product), process CPU seconds.
+double matmul_floor_seconds(int64_t p, int64_t width, int64_t n_train, int64_t n_test, int64_t epochs,
+                            torch::Dtype dtype) {
+  torch::NoGradGuard no_grad;
+  auto o = torch::TensorOptions().dtype(dtype);
+  auto w1 = torch::randn({width, width}, o), w2 = torch::randn({p, width}, o);
+  auto h = torch::randn({n_train, width}, o), g = torch::randn({n_train, p}, o), gh = torch::randn({n_train, width}, o);
+  auto z = torch::empty({n_train, width}, o), logits = torch::empty({n_train, p}, o);
+  auto dw1 = torch::empty_like(w1), dw2 = torch::empty_like(w2), dh = torch::empty_like(h);
+  auto h_eval = torch::randn({n_train + n_test, width}, o);
+  auto z_eval = torch::empty({n_train + n_test, width}, o), logits_eval = torch::empty({n_train + n_test, p}, o);
+  const double start = cpu_seconds();
+  for (int64_t e = 0; e < epochs; ++e) {
+    at::mm_out(z, h, w1.t());
+    at::mm_out(logits, z, w2.t());
+    at::mm_out(dw2, g.t(), z);
+    at::mm_out(dh, g, w2);
+    at::mm_out(dw1, gh.t(), h);
+    at::mm_out(dh, gh, w1);
+  }
+  for (int k = 0; k < 2; ++k) {
+    at::mm_out(z_eval, h_eval, w1.t());
+    at::mm_out(logits_eval, z_eval, w2.t());
+  }
+  return cpu_seconds() - start;
+}
 
 struct NullSink : genbench::MetricSink {
   void log(int64_t, const genbench::Metrics&) override {}
@@ -27,9 +69,21 @@ void train(benchmark::State& state, genbench::Params params, int64_t epochs) {
   }
   std::atomic<bool> stop{false};
   NullSink sink;
+  const double start = cpu_seconds();
   for (auto _ : state) task.run({params, 0, "cpu", epochs, stop}, sink);
+  const double run_seconds = (cpu_seconds() - start) / static_cast<double>(state.iterations());
   state.counters["epochs/s"] =
       benchmark::Counter(static_cast<double>(epochs * state.iterations()), benchmark::Counter::kIsRate);
+  if (params.get_string("model") == "mlp" && params.get_int("depth") == 2) {
+    const int64_t p = params.get_int("p"), pairs = p * p;
+    const auto n_train = static_cast<int64_t>(params.get_float("train_fraction") * static_cast<double>(pairs));
+    double floor = 1e300;
+    for (int rep = 0; rep < 3; ++rep)  // the least of three: the products at their fastest here
+      floor = std::min(floor, matmul_floor_seconds(p, params.get_int("width"), n_train, pairs - n_train, epochs,
+                                                   params.get_string("dtype") == "float64" ? torch::kFloat64
+                                                                                          : torch::kFloat32));
+    state.counters["of_matmul_floor"] = floor / run_seconds;
+  }
 }
 
 genbench::Params defaults() {
@@ -49,6 +103,74 @@ static void BM_GrokkingMlp(benchmark::State& state) {
   train(state, params, 50);
 }
 BENCHMARK(BM_GrokkingMlp)->ArgName("bits")->Arg(64)->Arg(32)->Unit(benchmark::kMillisecond);
+
+// One full-batch gradient of the ci MLP (p = 113, 5107 training pairs, two
+// hidden layers of 200, no bias), three ways: autograd, the hand-written
+// backward the task uses on a CPU (tasks/models/pair_mlp_backprop.h), and
+// the floor: its four matrix products alone, at the same shapes (the
+// forward's two and the backward's four minus the first layer's lookup).
+// Compare with --benchmark_enable_random_interleaving and repetitions.
+struct GradientCase {
+  genbench::PairMlp net;
+  torch::Tensor a, b, y;
+};
+
+GradientCase gradient_case(torch::Dtype dtype) {
+  const int64_t p = 113, n = p * p * 2 / 5;
+  GradientCase c{genbench::PairMlp(p, 2, 200, false, false), {}, {}, {}};
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(0);
+  genbench::init_pair_network(*c.net, 1.0, gen);
+  c.net->to(dtype);
+  for (auto& w : c.net->parameters()) w.mutable_grad() = torch::zeros_like(w);
+  c.a = torch::randint(0, p, {n}, gen, torch::kInt64);
+  c.b = torch::randint(0, p, {n}, gen, torch::kInt64);
+  c.y = (c.a + c.b).remainder(p);
+  return c;
+}
+
+torch::Dtype dtype_of(const benchmark::State& state) { return state.range(0) == 64 ? torch::kFloat64 : torch::kFloat32; }
+
+// float64 and float32, in process CPU time, with the least repetition beside
+// the median (on a shared machine the least is the one least disturbed).
+void gradient_args(benchmark::internal::Benchmark* b) {
+  b->ArgName("bits")->Arg(64)->Arg(32)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+  b->ComputeStatistics("min", [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); });
+}
+
+static void BM_GrokkingGradientAutograd(benchmark::State& state) {
+  auto c = gradient_case(dtype_of(state));
+  for (auto _ : state) {
+    for (auto& w : c.net->parameters()) w.mutable_grad().zero_();
+    torch::nn::functional::cross_entropy(c.net->forward(c.a, c.b), c.y).backward();
+  }
+}
+BENCHMARK(BM_GrokkingGradientAutograd)->Apply(gradient_args);
+
+static void BM_GrokkingGradientByHand(benchmark::State& state) {
+  auto c = gradient_case(dtype_of(state));
+  genbench::PairMlpBackprop backprop(c.net);
+  for (auto _ : state) backprop.gradients(c.a, c.b, c.y);
+}
+BENCHMARK(BM_GrokkingGradientByHand)->Apply(gradient_args);
+
+static void BM_GrokkingGradientMatmulFloor(benchmark::State& state) {
+  torch::NoGradGuard no_grad;
+  const int64_t p = 113, n = p * p * 2 / 5, width = 200;
+  auto o = torch::TensorOptions().dtype(dtype_of(state));
+  auto w1 = torch::randn({width, width}, o), w2 = torch::randn({p, width}, o);
+  auto h = torch::randn({n, width}, o), g = torch::randn({n, p}, o), gh = torch::randn({n, width}, o);
+  auto z = torch::empty({n, width}, o), logits = torch::empty({n, p}, o);
+  auto dw1 = torch::empty_like(w1), dw2 = torch::empty_like(w2), dh = torch::empty_like(h);
+  for (auto _ : state) {
+    at::mm_out(z, h, w1.t());
+    at::mm_out(logits, z, w2.t());
+    at::mm_out(dw2, g.t(), z);
+    at::mm_out(dh, g, w2);
+    at::mm_out(dw1, gh.t(), h);
+    at::mm_out(dh, gh, w1);
+  }
+}
+BENCHMARK(BM_GrokkingGradientMatmulFloor)->Apply(gradient_args);
 
 static void BM_GrokkingTransformer(benchmark::State& state) {
   auto params = defaults();

@@ -5,9 +5,11 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "tasks/gradient_filters.h"
 #include "tasks/models/modular_nets.h"
+#include "tasks/models/pair_mlp_backprop.h"
 
 namespace genbench {
 
@@ -211,6 +213,13 @@ void ModularArithmetic::run(const RunContext& ctx, MetricSink& sink) const {
   sink.summary("parameters", static_cast<double>(parameters));
   auto opt = make_optimizer(params, config.optimizer);
   Grokfast grokfast(config.grokfast, config.grokfast_alpha, config.grokfast_lambda, config.grokfast_window);
+  // The relu MLP's cross-entropy gradient by hand on a CPU: autograd's bits,
+  // nearer the matmul floor (bench/grokking_bench.cpp, BM_GrokkingGradient*).
+  // Other models, losses and devices: autograd.
+  std::optional<PairMlpBackprop> backprop;
+  if (config.loss == "cross_entropy" && device.is_cpu())
+    if (auto mlp = std::dynamic_pointer_cast<PairMlpImpl>(net.module); mlp && PairMlpBackprop::covers(*mlp))
+      backprop.emplace(PairMlp(mlp));
 
   auto log = [&](int64_t epoch) {  // true when the run should end here
     auto train = evaluate(net, data.a, data.b, data.y, config.loss);
@@ -244,7 +253,8 @@ void ModularArithmetic::run(const RunContext& ctx, MetricSink& sink) const {
       if (config.warmup_steps > 0)
         opt->set_lr(config.optimizer.lr * std::min(1.0, static_cast<double>(step) / static_cast<double>(config.warmup_steps)));
       opt->zero_grad();
-      loss_of(net.forward(xa, xb), labels, config.loss).backward();
+      if (backprop) backprop->gradients(xa, xb, labels);
+      else loss_of(net.forward(xa, xb), labels, config.loss).backward();
       grokfast.apply(params);
       if (config.orthogonal_grad) orthogonalize_gradients(params);
       opt->step();
