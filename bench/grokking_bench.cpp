@@ -27,31 +27,40 @@ namespace {
 
 double cpu_seconds() { return static_cast<double>(std::clock()) / CLOCKS_PER_SEC; }
 
-// The products of `epochs` full-batch epochs and two evaluations of a
-// depth-2 PairMlp (the first layer is a lookup, not a product), process CPU seconds.
-double matmul_floor_seconds(int64_t p, int64_t width, int64_t n_train, int64_t n_test, int64_t epochs,
-                            torch::Dtype dtype) {
-  torch::NoGradGuard no_grad;
-  auto o = torch::TensorOptions().dtype(dtype);
-  auto w1 = torch::randn({width, width}, o), w2 = torch::randn({p, width}, o);
-  auto h = torch::randn({n_train, width}, o), g = torch::randn({n_train, p}, o), gh = torch::randn({n_train, width}, o);
-  auto z = torch::empty({n_train, width}, o), logits = torch::empty({n_train, p}, o);
-  auto dw1 = torch::empty_like(w1), dw2 = torch::empty_like(w2), dh = torch::empty_like(h);
-  auto h_eval = torch::randn({n_train + n_test, width}, o);
-  auto z_eval = torch::empty({n_train + n_test, width}, o), logits_eval = torch::empty({n_train + n_test, p}, o);
-  const double start = cpu_seconds();
-  for (int64_t e = 0; e < epochs; ++e) {
+// A depth-2 PairMlp's matrix products at its shapes, on random operands: the
+// forward's two and the backward's four (the first layer is a lookup, not a
+// product).
+struct MlpProducts {
+  torch::Tensor w1, w2, h, g, gh, z, logits, dw1, dw2, dh;
+  MlpProducts(int64_t p, int64_t width, int64_t rows, torch::Dtype dtype) {
+    auto o = torch::TensorOptions().dtype(dtype);
+    w1 = torch::randn({width, width}, o), w2 = torch::randn({p, width}, o);
+    h = torch::randn({rows, width}, o), g = torch::randn({rows, p}, o), gh = torch::randn({rows, width}, o);
+    z = torch::empty({rows, width}, o), logits = torch::empty({rows, p}, o);
+    dw1 = torch::empty_like(w1), dw2 = torch::empty_like(w2), dh = torch::empty_like(h);
+  }
+  void forward() {
     at::mm_out(z, h, w1.t());
     at::mm_out(logits, z, w2.t());
+  }
+  void gradient() {
+    forward();
     at::mm_out(dw2, g.t(), z);
     at::mm_out(dh, g, w2);
     at::mm_out(dw1, gh.t(), h);
     at::mm_out(dh, gh, w1);
   }
-  for (int k = 0; k < 2; ++k) {
-    at::mm_out(z_eval, h_eval, w1.t());
-    at::mm_out(logits_eval, z_eval, w2.t());
-  }
+};
+
+// The products of `epochs` full-batch epochs and of two evaluations of the
+// train and the test set, process CPU seconds.
+double matmul_floor_seconds(int64_t p, int64_t width, int64_t n_train, int64_t n_test, int64_t epochs,
+                            torch::Dtype dtype) {
+  torch::NoGradGuard no_grad;
+  MlpProducts train(p, width, n_train, dtype), eval(p, width, n_train + n_test, dtype);
+  const double start = cpu_seconds();
+  for (int64_t e = 0; e < epochs; ++e) train.gradient();
+  for (int k = 0; k < 2; ++k) eval.forward();
   return cpu_seconds() - start;
 }
 
@@ -107,8 +116,7 @@ BENCHMARK(BM_GrokkingMlp)->ArgName("bits")->Arg(64)->Arg(32)->Unit(benchmark::kM
 // One full-batch gradient of the ci MLP (p = 113, 5107 training pairs, two
 // hidden layers of 200, no bias), three ways: autograd, the hand-written
 // backward the task uses on a CPU (tasks/models/pair_mlp_backprop.h), and
-// the floor: its four matrix products alone, at the same shapes (the
-// forward's two and the backward's four minus the first layer's lookup).
+// the floor: its six matrix products alone, at the same shapes.
 // Compare with --benchmark_enable_random_interleaving and repetitions.
 struct GradientCase {
   genbench::PairMlp net;
@@ -155,20 +163,9 @@ BENCHMARK(BM_GrokkingGradientByHand)->Apply(gradient_args);
 
 static void BM_GrokkingGradientMatmulFloor(benchmark::State& state) {
   torch::NoGradGuard no_grad;
-  const int64_t p = 113, n = p * p * 2 / 5, width = 200;
-  auto o = torch::TensorOptions().dtype(dtype_of(state));
-  auto w1 = torch::randn({width, width}, o), w2 = torch::randn({p, width}, o);
-  auto h = torch::randn({n, width}, o), g = torch::randn({n, p}, o), gh = torch::randn({n, width}, o);
-  auto z = torch::empty({n, width}, o), logits = torch::empty({n, p}, o);
-  auto dw1 = torch::empty_like(w1), dw2 = torch::empty_like(w2), dh = torch::empty_like(h);
-  for (auto _ : state) {
-    at::mm_out(z, h, w1.t());
-    at::mm_out(logits, z, w2.t());
-    at::mm_out(dw2, g.t(), z);
-    at::mm_out(dh, g, w2);
-    at::mm_out(dw1, gh.t(), h);
-    at::mm_out(dh, gh, w1);
-  }
+  const int64_t p = 113;
+  MlpProducts products(p, 200, p * p * 2 / 5, dtype_of(state));
+  for (auto _ : state) products.gradient();
 }
 BENCHMARK(BM_GrokkingGradientMatmulFloor)->Apply(gradient_args);
 
