@@ -5,39 +5,18 @@ evaluation cadence, one thread each), in the same run, and prints the ratio.
 
 usage: /usr/bin/python3 bench/mlp_vs_python.py BUILD_DIR [--k 64] [--epochs 200]
 """
-import gzip
 import sys
 import time
 
-import numpy as np
 import torch
 
-from versus_python import arguments, compare
+from versus_python import arguments, compare, double_descent_sample, fashion_mnist
 
 
 def python_training(k, epochs, n=1000, n_test=5000, log_every=25, seed=0):
     torch.set_num_threads(1)
-    d = "/usr/share/datasets/fashion-mnist/"
-
-    def load(kind):
-        with gzip.open(d + f"{kind}-images-idx3-ubyte.gz") as f:
-            x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 1, 28, 28)
-        with gzip.open(d + f"{kind}-labels-idx1-ubyte.gz") as f:
-            y = np.frombuffer(f.read(), np.uint8, offset=8)
-        return torch.tensor(x, dtype=torch.float32) / 255, torch.tensor(y.astype(np.int64))
-
     start = time.perf_counter()  # data, sampling and training: what bench-run's wall_time_s covers
-    xtr, ytr = load("train")
-    xte, yte = load("t10k")
-    g = torch.Generator().manual_seed(seed)
-    idx = torch.randperm(60000, generator=g)[:n]
-    pool = lambda x: torch.nn.functional.avg_pool2d(x, 2).flatten(1)
-    x, y = pool(xtr[idx]), ytr[idx].clone()
-    xt, yt = pool(xte[torch.randperm(10000, generator=g)[:n_test]]), yte[:n_test]
-    m = x.mean(0)
-    x, xt = x - m, xt - m
-    flip = torch.randperm(n, generator=g)[: n // 5]
-    y[flip] = (y[flip] + torch.randint(1, 10, (len(flip),), generator=g)) % 10
+    x, y, xt, yt, g = double_descent_sample(fashion_mnist(), seed, n, n_test)
     net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], k), torch.nn.ReLU(), torch.nn.Linear(k, 10))
     opt = torch.optim.Adam(net.parameters(), lr=1e-3)
     for epoch in range(1, epochs + 1):

@@ -16,14 +16,13 @@ ratio of each to bench-run --stack off.
 usage: /usr/bin/python3 bench/stacked_vs_python.py BUILD_DIR [--epochs 50] [--repetitions 3] [--widths 2,4,...]
 """
 import argparse
-import gzip
 import os
 import resource
 import subprocess
 import sys
 import tempfile
 
-from versus_python import ONE_THREAD
+from versus_python import ONE_THREAD, double_descent_sample, fashion_mnist
 
 CI_WIDTHS = [2, 4, 8, 12, 16, 24, 32, 48, 64, 128, 512]
 SEEDS = [0, 1, 2]
@@ -55,35 +54,6 @@ def python(way, epochs, widths):
 
 # ---- the Python side, in its own process ----
 
-def load_data():
-    import numpy as np
-    import torch
-    d = "/usr/share/datasets/fashion-mnist/"
-
-    def load(kind):
-        with gzip.open(d + f"{kind}-images-idx3-ubyte.gz") as f:
-            x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 1, 28, 28)
-        with gzip.open(d + f"{kind}-labels-idx1-ubyte.gz") as f:
-            y = np.frombuffer(f.read(), np.uint8, offset=8)
-        return torch.tensor(x, dtype=torch.float32) / 255, torch.tensor(y.astype(np.int64))
-
-    return load("train"), load("t10k")
-
-
-def sample(data, seed, n=1000, n_test=5000):
-    import torch
-    (xtr, ytr), (xte, yte) = data
-    g = torch.Generator().manual_seed(seed)
-    idx = torch.randperm(60000, generator=g)[:n]
-    pool = lambda x: torch.nn.functional.avg_pool2d(x, 2).flatten(1)
-    x, y = pool(xtr[idx]), ytr[idx].clone()
-    xt, yt = pool(xte[torch.randperm(10000, generator=g)[:n_test]]), yte[:n_test]
-    m = x.mean(0)
-    flip = torch.randperm(n, generator=g)[: n // 5]
-    y[flip] = (y[flip] + torch.randint(1, 10, (len(flip),), generator=g)) % 10
-    return x - m, y, xt - m, yt, g
-
-
 def evaluate(out, ys):
     import torch
     torch.nn.functional.cross_entropy(out.flatten(0, -2), ys.flatten()).item()
@@ -93,7 +63,7 @@ def evaluate(out, ys):
 def python_loop(data, k, epochs, log_every=25):
     import torch
     for seed in SEEDS:
-        x, y, xt, yt, g = sample(data, seed)
+        x, y, xt, yt, g = double_descent_sample(data, seed)
         net = torch.nn.Sequential(torch.nn.Linear(x.shape[1], k), torch.nn.ReLU(), torch.nn.Linear(k, 10))
         opt = torch.optim.Adam(net.parameters(), lr=1e-3)
         for epoch in range(1, epochs + 1):
@@ -112,7 +82,7 @@ def python_loop(data, k, epochs, log_every=25):
 def python_vmap(data, k, epochs, log_every=25):
     import torch
     from functorch import combine_state_for_ensemble, vmap
-    samples = [sample(data, seed) for seed in SEEDS]
+    samples = [double_descent_sample(data, seed) for seed in SEEDS]
     X = torch.stack([s[0] for s in samples])
     Y = torch.stack([s[1] for s in samples])
     XT = torch.stack([s[2] for s in samples])
@@ -143,7 +113,7 @@ def python_vmap(data, k, epochs, log_every=25):
 def python_main(way, epochs, widths):
     import torch
     torch.set_num_threads(1)
-    data = load_data()
+    data = fashion_mnist()
     for k in widths:
         (python_loop if way == "loop" else python_vmap)(data, k, epochs)
 

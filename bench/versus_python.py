@@ -3,6 +3,7 @@ plain PyTorch script (a fresh interpreter, as a user runs it), interleaved,
 and print the medians and their ratio, for the whole process and for the
 time the task itself took."""
 import argparse
+import gzip
 import os
 import subprocess
 import sys
@@ -62,3 +63,36 @@ def compare(title, build, suite, bench_run_args, script, python_args, repetition
         count, unit = per_minute
         p, c = med([x[1] for x in py]), med([x[1] for x in cpp])
         print(f"  {unit} per minute   Python {60 * count / p:6.2f}   bench-run {60 * count / c:6.2f}")
+
+
+def fashion_mnist():
+    """Debian's Fashion-MNIST: ((train images, labels), (test images, labels)), images in [0, 1]."""
+    import numpy as np
+    import torch
+    d = "/usr/share/datasets/fashion-mnist/"
+
+    def load(kind):
+        with gzip.open(d + f"{kind}-images-idx3-ubyte.gz") as f:
+            x = np.frombuffer(f.read(), np.uint8, offset=16).reshape(-1, 1, 28, 28)
+        with gzip.open(d + f"{kind}-labels-idx1-ubyte.gz") as f:
+            y = np.frombuffer(f.read(), np.uint8, offset=8)
+        return torch.tensor(x, dtype=torch.float32) / 255, torch.tensor(y.astype(np.int64))
+
+    return load("train"), load("t10k")
+
+
+def double_descent_sample(data, seed, n=1000, n_test=5000):
+    """The double-descent MLP's data as a Python user draws it: n training images
+    pooled to 14 x 14 and centred, 20% of their labels flipped, n_test test
+    images; (x, y, x_test, y_test, the generator for the minibatches)."""
+    import torch
+    (xtr, ytr), (xte, yte) = data
+    g = torch.Generator().manual_seed(seed)
+    idx = torch.randperm(60000, generator=g)[:n]
+    pool = lambda x: torch.nn.functional.avg_pool2d(x, 2).flatten(1)
+    x, y = pool(xtr[idx]), ytr[idx].clone()
+    xt, yt = pool(xte[torch.randperm(10000, generator=g)[:n_test]]), yte[:n_test]
+    m = x.mean(0)
+    flip = torch.randperm(n, generator=g)[: n // 5]
+    y[flip] = (y[flip] + torch.randint(1, 10, (len(flip),), generator=g)) % 10
+    return x - m, y, xt - m, yt, g
