@@ -254,9 +254,9 @@ std::vector<std::vector<RunSpec>> plan_jobs(const std::vector<RunSpec>& ordered,
     for (const auto& [name, positions] : by_task) {
       const Task* task = find_task(name);
       if (!task) continue;
-      std::vector<const Params*> params;
-      for (size_t i : positions) params.push_back(&ordered[i].params);
-      for (auto& group : task->stacks(params, device, stack < 0 ? 0 : stack)) {
+      std::vector<StackCandidate> planned;
+      for (size_t i : positions) planned.push_back({&ordered[i].params, ordered[i].seed});
+      for (auto& group : task->stacks(planned, device, stack < 0 ? 0 : stack)) {
         std::vector<size_t> members;
         for (size_t j : group) {
           if (j >= positions.size() || grouped[positions[j]])

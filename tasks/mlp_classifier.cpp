@@ -160,7 +160,7 @@ void MlpClassifier::run(const RunContext& ctx, MetricSink& sink) const {
 // a float32 member would drift from its run alone. A stack is bit for bit.)
 // On a CPU a stack pays while the models are narrow and per-op overhead
 // dominates (MlpClassifier::kWidestStackedOnCpu).
-std::vector<std::vector<size_t>> MlpClassifier::stacks(const std::vector<const Params*>& runs,
+std::vector<std::vector<size_t>> MlpClassifier::stacks(const std::vector<StackCandidate>& runs,
                                                        const std::string& device, int64_t max_size) const {
   const bool cpu = device == "cpu";
   const int64_t widest = cpu ? kWidestStackedOnCpu : std::numeric_limits<int64_t>::max();

@@ -33,7 +33,7 @@ class MlpClassifier : public Task {
   }
   std::vector<ParamSpec> params() const override;
   void run(const RunContext& ctx, MetricSink& sink) const override;
-  std::vector<std::vector<size_t>> stacks(const std::vector<const Params*>& runs, const std::string& device,
+  std::vector<std::vector<size_t>> stacks(const std::vector<StackCandidate>& runs, const std::string& device,
                                           int64_t max_size) const override;
   void run_stack(const std::vector<RunContext>& members, StackSinks& sinks) const override;
 };

@@ -40,7 +40,7 @@ class SelfTest : public Task {
   }
   // The stacked path of the harness, on demand: members differ in anything
   // but steps and sleep_ms, and each fails, diverges or crashes on its own.
-  std::vector<std::vector<size_t>> stacks(const std::vector<const Params*>& runs, const std::string& /*device*/,
+  std::vector<std::vector<size_t>> stacks(const std::vector<StackCandidate>& runs, const std::string& /*device*/,
                                           int64_t max_size) const override {
     return stacks_of_equal_params(runs, {"step_std", "fail_at", "nan_at", "crash_at", "label", "count", "weights"},
                                   max_size, [](const Params& p) { return p.get_bool("stackable"); });

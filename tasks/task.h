@@ -108,6 +108,13 @@ struct TaskError : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A run of the plan as Task::stacks sees it: its parameters and its seed
+// (members that must share a draw, such as a measurement operator, share a seed).
+struct StackCandidate {
+  const Params* params;
+  uint64_t seed;
+};
+
 class Task {
  public:
   virtual std::string name() const = 0;
@@ -135,7 +142,7 @@ class Task {
   // where stacking pays on `device`, with at most `max_size` members per
   // stack (0: the task's own choice). run_stack trains one, and logs for
   // each member the rows and summaries run() would have logged for it.
-  virtual std::vector<std::vector<size_t>> stacks(const std::vector<const Params*>& /*runs*/,
+  virtual std::vector<std::vector<size_t>> stacks(const std::vector<StackCandidate>& /*runs*/,
                                                   const std::string& /*device*/, int64_t /*max_size*/) const {
     return {};
   }

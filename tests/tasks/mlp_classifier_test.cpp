@@ -100,8 +100,8 @@ TEST_CASE("the MLP stacks runs of one width that differ in seed and label noise"
   for (int64_t k : {8, 8, 8, 8, 8, 24, 24, 128, 128}) params.push_back(stack_params(k, 10));
   params[1].set("label_noise", 0.1);
   params[4].set("batch_size", int64_t{32});  // another batch size: never with the others
-  std::vector<const Params*> runs;
-  for (const auto& p : params) runs.push_back(&p);
+  std::vector<StackCandidate> runs;
+  for (const auto& p : params) runs.push_back({&p, runs.size()});  // seeds 0, 1, ...: seeds may differ
   SECTION("on a CPU: narrow widths only, at most max_size a stack") {
     auto sorted = [](std::vector<std::vector<size_t>> groups) {
       std::sort(groups.begin(), groups.end());
