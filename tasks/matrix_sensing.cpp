@@ -1,8 +1,12 @@
 #include "tasks/matrix_sensing.h"
 
+#include "tasks/stacking.h"
+
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <algorithm>
 #include <cmath>
+#include <set>
 
 namespace genbench {
 
@@ -154,24 +158,146 @@ std::vector<double> MatrixSensingProblem::top_singular_values() const {
   return {sv.data_ptr<double>(), sv.data_ptr<double>() + n};
 }
 
+namespace {
+
+// One logged row (run and run_stack share it, so a member logs what it would
+// have logged alone): the loss from the residuals, then the error and top
+// singular values of this U, when they can be computed.
+Metrics logged_row(const MatrixSensingProblem& problem, const torch::Tensor& res) {
+  Metrics row{{"train_loss", problem.train_loss(res)}, {"rel_error", problem.rel_error()}};
+  if (std::isfinite(row[1].second)) {  // an SVD of a non-finite U throws; the sink reports divergence
+    auto sv = problem.top_singular_values();
+    for (size_t i = 0; i < sv.size(); ++i) row.emplace_back("sv_" + std::to_string(i + 1), sv[i]);
+  }
+  return row;
+}
+
+void eigenvalue_summaries(const MatrixSensingConfig& config, MetricSink& sink) {
+  for (size_t i = 0; i < config.eigenvalues.size(); ++i)
+    sink.summary("eigenvalue_" + std::to_string(i + 1), config.eigenvalues[i]);
+}
+
+}  // namespace
+
 void MatrixSensing::run(const RunContext& ctx, MetricSink& sink) const {
   auto config = MatrixSensingConfig::from(ctx.params);
   MatrixSensingProblem problem(config, ctx.seed, torch::Device(ctx.device));
-  for (size_t i = 0; i < config.eigenvalues.size(); ++i)
-    sink.summary("eigenvalue_" + std::to_string(i + 1), config.eigenvalues[i]);
-
+  eigenvalue_summaries(config, sink);
   for (int64_t t = 0;; ++t) {
     auto res = problem.residuals();
-    if (t % ctx.log_every == 0 || t == config.steps || ctx.stop) {
-      Metrics row{{"train_loss", problem.train_loss(res)}, {"rel_error", problem.rel_error()}};
-      if (std::isfinite(row[1].second)) {  // an SVD of a non-finite U throws; the sink reports divergence
-        auto sv = problem.top_singular_values();
-        for (size_t i = 0; i < sv.size(); ++i) row.emplace_back("sv_" + std::to_string(i + 1), sv[i]);
-      }
-      sink.log(t, row);
-    }
+    if (t % ctx.log_every == 0 || t == config.steps || ctx.stop) sink.log(t, logged_row(problem, res));
     if (t == config.steps || ctx.stop) break;
     problem.step(res);
+  }
+}
+
+std::vector<std::vector<size_t>> MatrixSensing::stacks(const std::vector<StackCandidate>& runs, const std::string& device,
+                                                       int64_t max_size) const {
+  // Members share A, drawn from the seed after Q (d x r): seed, d, r, m and
+  // the optimizer are the stack's; what is drawn after A and every training
+  // constant are the member's.
+  std::set<std::string> free{"kappa",     "eigenvalues",      "k",           "init_scale", "lr", "lr_decay",
+                             "lambda",    "noise_std",        "outlier_fraction", "outlier_std", "steps"};
+  const int64_t cap = max_size > 0 ? max_size : kStackSize;
+  auto is_scaledgd = [](const Params& p) { return p.get_string("optimizer") == "scaledgd"; };
+  auto out = stacks_of_equal_params(runs, free, cap, [&](const Params& p) { return !is_scaledgd(p); },
+                                    StackSeeds::Shared);
+  free.erase("k");  // (U^T U + lambda I)^-1 over zero-padded columns is not the k x k one
+  for (auto& group : stacks_of_equal_params(runs, free, cap, is_scaledgd, StackSeeds::Shared))
+    out.push_back(std::move(group));
+  if (device == "cpu")  // below kFewestStackedOnCpu members, the runs alone are the cheaper
+    out.erase(std::remove_if(out.begin(), out.end(),
+                             [](const auto& group) { return static_cast<int64_t>(group.size()) < kFewestStackedOnCpu; }),
+              out.end());
+  return out;
+}
+
+void MatrixSensing::run_stack(const std::vector<RunContext>& ctxs, StackSinks& sinks) const {
+  const auto device = torch::Device(ctxs[0].device);
+  const auto& stop = ctxs[0].stop;
+  std::vector<MatrixSensingProblem> problems;
+  for (const auto& ctx : ctxs) problems.emplace_back(MatrixSensingConfig::from(ctx.params), ctx.seed, device);
+  const auto& first = problems[0];
+  const auto& c0 = first.config_;
+  int64_t K = 0;
+  for (size_t i = 0; i < problems.size(); ++i) {
+    const auto& c = problems[i].config_;
+    if (ctxs[i].seed != ctxs[0].seed || c.d != c0.d || c.r != c0.r || c.m != c0.m || c.optimizer != c0.optimizer ||
+        (c.optimizer == "scaledgd" && c.k != c0.k))
+      throw TaskError("matrix_sensing: the members of a stack must share seed, d, r, m and optimizer (and k for scaledgd)");
+    K = std::max(K, c.k);
+    eigenvalue_summaries(c, sinks.member(i));
+  }
+  const int64_t d = c0.d, m = c0.m;
+  const auto& A = first.A_;
+  const auto& w = first.w_;
+
+  // The live members, in stack order: U [S, d, K] (zero-padded), y [S, m].
+  std::vector<size_t> live;
+  std::vector<torch::Tensor> Us, ys;
+  for (size_t i = 0; i < problems.size(); ++i) {
+    live.push_back(i);
+    Us.push_back(torch::constant_pad_nd(problems[i].U_, {0, K - problems[i].config_.k}));
+    ys.push_back(problems[i].y_);
+  }
+  auto U = torch::stack(Us), Y = torch::stack(ys);
+  torch::NoGradGuard no_grad;
+  for (int64_t t = 0;; ++t) {
+    const auto S = static_cast<int64_t>(live.size());
+    if (S == 1) {  // the last member finishes as a run alone: mat-vecs, not products that pack A every step
+      auto& problem = problems[live[0]];
+      problem.U_ = U[0].narrow(1, 0, problem.config_.k).contiguous();
+      problem.iteration_ = t;
+      for (;; ++t) {
+        auto res = problem.residuals();
+        const bool last = t == problem.config_.steps || stop;
+        if ((t % ctxs[live[0]].log_every == 0 || last) && !sinks.log(live[0], t, logged_row(problem, res))) return;
+        if (last) return;
+        problem.step(res);
+      }
+    }
+    auto X = U.bmm(U.transpose(1, 2));
+    auto R = X.view({S, d * d}).index_select(1, first.upper_).mul(w).mm(A.t()).sub(Y);  // row j: A vec(X_j) - y_j
+    std::vector<int64_t> keep;
+    for (int64_t j = 0; j < S; ++j) {
+      const size_t i = live[static_cast<size_t>(j)];
+      auto& problem = problems[i];
+      const bool last = t == problem.config_.steps || stop;
+      if (t % ctxs[i].log_every == 0 || last) {
+        // The member's own U (its k columns) and residuals, in memory of their own, for the row it logs alone.
+        problem.U_ = U[j].narrow(1, 0, problem.config_.k).contiguous();
+        if (!sinks.log(i, t, logged_row(problem, R[j].clone()))) continue;  // diverged: masked
+      }
+      if (!last) keep.push_back(j);
+    }
+    if (keep.empty()) break;
+    if (static_cast<int64_t>(keep.size()) < S) {  // members that ended leave the stack
+      auto idx = torch::tensor(keep, torch::TensorOptions().dtype(torch::kInt64)).to(device);
+      U = U.index_select(0, idx), Y = Y.index_select(0, idx), R = R.index_select(0, idx);
+      std::vector<size_t> still;
+      for (auto j : keep) still.push_back(live[static_cast<size_t>(j)]);
+      live = std::move(still);
+    }
+    const auto n = static_cast<int64_t>(live.size());
+    auto C = c0.optimizer == "l1_subgradient" ? R.sign() : R;
+    auto G = C.mm(A).div(w).index_select(1, first.unpack_).view({n, d, d});  // row j: sum_i c_ji A_i
+    auto grad = G.bmm(U) * (2.0 / static_cast<double>(m));
+    if (c0.optimizer == "scaledgd") {
+      std::vector<double> lambdas;
+      for (auto i : live) lambdas.push_back(problems[i].config_.lambda);
+      auto damping = torch::tensor(lambdas, U.options()).view({n, 1, 1}) * torch::eye(K, U.options());
+      grad = torch::linalg::solve(U.transpose(1, 2).bmm(U) + damping, grad.transpose(1, 2), /*left=*/true)
+                 .transpose(1, 2);
+    }
+    std::vector<double> lrs;
+    for (auto i : live) {
+      const auto& c = problems[i].config_;
+      lrs.push_back(c.lr * std::pow(c.lr_decay, static_cast<double>(t)));
+    }
+    if (std::all_of(lrs.begin(), lrs.end(), [&](double lr) { return lr == lrs[0]; }))
+      U.sub_(grad, lrs[0]);  // as a run alone steps
+    else
+      U.sub_(grad * torch::tensor(lrs, U.options()).view({n, 1, 1}));
   }
 }
 

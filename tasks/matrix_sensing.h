@@ -18,6 +18,14 @@
 // Metrics every log_every steps: train_loss (the optimised objective),
 // rel_error = ||UU^T - X*||_F / ||X*||_F, and sv_1..sv_n, the top singular
 // values of UU^T (n = min(k, r + 1)). Summaries: eigenvalue_1..eigenvalue_r.
+//
+// Stacked runs (bench-run --stack): runs with the same seed, d, r and m draw
+// the same A (it is drawn right after Q), so they can share it: the stack's
+// two mat-vecs per member become two matrix products over all members, which
+// read A once a step. Everything drawn after A (noise, outliers, U) and every
+// training constant (k, init, lr, lambda, steps...) stays per member; a k
+// below the stack's widest is zero-padded (zero columns of U stay zero under
+// gd and the l1 method), ScaledGD members share their k.
 #pragma once
 
 #include <torch/torch.h>
@@ -57,6 +65,7 @@ class MatrixSensingProblem {
   torch::Tensor measure(const torch::Tensor& X) const;  // <A_i, X> for all i
 
  private:
+  friend class MatrixSensing;  // run_stack trains several problems' iterates as one
   MatrixSensingConfig config_;
   torch::Tensor A_;          // m x D packed measurements, D = d(d+1)/2
   torch::Tensor y_;          // m
@@ -71,6 +80,11 @@ class MatrixSensingProblem {
 
 class MatrixSensing : public Task {
  public:
+  static constexpr int64_t kStackSize = 32;  // members of a stack at most, unless --stack says
+  // On a CPU two members' products cost more than their four mat-vecs (A is
+  // packed for every product); from four members on the stack is the cheaper
+  // (bench_matrix_sensing: 1.1x at 4 and 6, 1.5x at 12, 1.6-1.7x at 32).
+  static constexpr int64_t kFewestStackedOnCpu = 4;
   std::string name() const override { return "matrix_sensing"; }
   std::vector<std::pair<std::string, std::string>> units() const override {
     return {{"step", "iteration"}, {"rel_error", "||UU^T - X*||_F / ||X*||_F"}, {"train_loss", "mean of r^2 / 2 (l1: of |r|) over measurements"}, {"sv_1", "1st eigenvalue of UU^T"}, {"sv_2", "2nd eigenvalue of UU^T"}, {"sv_3", "3rd eigenvalue of UU^T"}};
@@ -83,6 +97,9 @@ class MatrixSensing : public Task {
   std::vector<ParamSpec> params() const override;
   std::string check(const Params& params) const override;
   void run(const RunContext& ctx, MetricSink& sink) const override;
+  std::vector<std::vector<size_t>> stacks(const std::vector<StackCandidate>& runs, const std::string& device,
+                                          int64_t max_size) const override;
+  void run_stack(const std::vector<RunContext>& members, StackSinks& sinks) const override;
 };
 
 }  // namespace genbench

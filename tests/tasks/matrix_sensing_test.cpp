@@ -3,6 +3,10 @@
 #include "tasks/matrix_sensing.h"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
+#include <cmath>
+
+#include "recorder.h"
 
 using namespace genbench;
 
@@ -99,4 +103,154 @@ TEST_CASE("eigenvalues come from kappa unless given", "[tasks][matrix_sensing]")
   auto sv = at::linalg_eigvalsh(p.X_star());
   CHECK(sv[5].item<double>() == Approx(2.0));
   CHECK(sv[3].item<double>() == Approx(0.5));
+}
+
+// ---- stacked runs: members that share a seed share A ----
+
+namespace {
+
+// A sink as strict as the harness's: a non-finite metric ends the run (the
+// row that showed it is kept, as the store keeps it).
+struct StrictRecorder : test::Recorder {
+  void log(int64_t step, const Metrics& metrics) override {
+    Recorder::log(step, metrics);
+    for (const auto& [name, value] : metrics)
+      if (!std::isfinite(value)) throw std::runtime_error("metric '" + name + "' diverged");
+  }
+};
+
+Params sensing(std::initializer_list<std::pair<const char*, ParamValue>> set) {
+  auto params = default_params(MatrixSensing().params());
+  params.set("steps", int64_t{400});
+  for (const auto& [name, value] : set) params.set(name, value);
+  return params;
+}
+
+StrictRecorder alone(const Params& params, uint64_t seed) {
+  std::atomic<bool> stop{false};
+  StrictRecorder rec;
+  try {
+    MatrixSensing().run({params, seed, "cpu", 10, stop}, rec);
+  } catch (const std::runtime_error&) {  // diverged: its rows so far are the run
+  }
+  return rec;
+}
+
+std::vector<StrictRecorder> stacked(const std::vector<Params>& params, const std::vector<uint64_t>& seeds,
+                                    std::vector<size_t>* ended = nullptr) {
+  std::atomic<bool> stop{false};
+  std::vector<RunContext> members;
+  for (size_t i = 0; i < params.size(); ++i) members.push_back({params[i], seeds[i], "cpu", 10, stop});
+  std::vector<StrictRecorder> recs(params.size());
+  std::vector<MetricSink*> sinks;
+  for (auto& r : recs) sinks.push_back(&r);
+  StackSinks stack(sinks, [&](size_t i, std::exception_ptr) {
+    if (ended) ended->push_back(i);
+  });
+  MatrixSensing().run_stack(members, stack);
+  return recs;
+}
+
+// The largest |stacked - alone| over a member's logged values, relative to
+// the metric's largest |value| on its trajectory. (Not to each value: a
+// stack's products round differently from a run's mat-vecs, by ~1e-16 of
+// ||X*||, and as rel_error converges to 1e-7 that is 1e-9 of the value.)
+double worst_difference(const test::Recorder& a, const test::Recorder& b) {
+  double worst = 0;
+  for (const auto& [name, values] : b.rows) {
+    const auto& other = a.rows.at(name);
+    REQUIRE(other.size() == values.size());
+    double scale = 0;
+    for (double v : values)
+      if (std::isfinite(v)) scale = std::max(scale, std::abs(v));
+    for (size_t i = 0; i < values.size(); ++i)
+      if (std::isfinite(values[i])) worst = std::max(worst, std::abs(other[i] - values[i]) / scale);
+  }
+  return worst;
+}
+
+}  // namespace
+
+TEST_CASE("runs that share a seed train as one stack, each member as it trains alone", "[tasks][matrix_sensing][stack]") {
+  using P = std::vector<Params>;
+  auto [method, params] = GENERATE(table<std::string, P>({
+      {"gd: widths padded, inits, conditioning, noise and outliers",
+       P{sensing({{"k", int64_t{2}}}), sensing({{"k", int64_t{30}}}),
+         sensing({{"k", int64_t{30}}, {"init_scale", 1.0}, {"steps", int64_t{250}}}),
+         sensing({{"kappa", 100.0}, {"steps", int64_t{600}}}), sensing({{"noise_std", 0.1}, {"lr", 0.03}}),
+         sensing({{"outlier_fraction", 0.2}})}},
+      {"l1 subgradient: one decay per member",
+       P{sensing({{"optimizer", std::string("l1_subgradient")}, {"outlier_fraction", 0.2}, {"lr_decay", 0.998}}),
+         sensing({{"optimizer", std::string("l1_subgradient")}, {"k", int64_t{5}}, {"lr_decay", 0.99}})}},
+      {"ScaledGD: one lambda per member",
+       P{sensing({{"optimizer", std::string("scaledgd")}, {"kappa", 1.0}}),
+         sensing({{"optimizer", std::string("scaledgd")}, {"kappa", 100.0}, {"lambda", 1e-2}})}},
+  }));
+  CAPTURE(method);
+  std::vector<uint64_t> seeds(params.size(), 7);
+  auto members = stacked(params, seeds);
+  for (size_t i = 0; i < params.size(); ++i) {
+    CAPTURE(i);
+    auto solo = alone(params[i], 7);
+    CHECK(members[i].steps == solo.steps);
+    CHECK(members[i].summaries == solo.summaries);
+    CHECK(worst_difference(members[i], solo) <= 1e-12);
+  }
+  SECTION("and a rerun of the stack is bit for bit") {
+    auto again = stacked(params, seeds);
+    for (size_t i = 0; i < params.size(); ++i) CHECK(again[i].rows == members[i].rows);
+  }
+}
+
+TEST_CASE("a member that diverges is masked while the stack goes on", "[tasks][matrix_sensing][stack]") {
+  std::vector<Params> params{sensing({}), sensing({{"k", int64_t{30}}, {"init_scale", 1.0}, {"lr", 2.0}}),
+                             sensing({{"k", int64_t{30}}})};
+  std::vector<size_t> ended;
+  auto members = stacked(params, {3, 3, 3}, &ended);
+  CHECK(ended == std::vector<size_t>{1});
+  auto diverged = alone(params[1], 3);
+  CHECK(members[1].steps == diverged.steps);
+  CHECK(members[1].steps.back() < 400);
+  for (size_t i : {0, 2}) {
+    CAPTURE(i);
+    auto solo = alone(params[i], 3);
+    CHECK(members[i].steps == solo.steps);
+    CHECK(worst_difference(members[i], solo) <= 1e-12);
+  }
+}
+
+TEST_CASE("matrix sensing stacks the runs that share seed, d, r, m and optimizer", "[tasks][matrix_sensing][stack]") {
+  MatrixSensing task;
+  std::vector<Params> params{sensing({}),                                        // 0
+                             sensing({{"k", int64_t{30}}}),                      // 1: padded into 0's stack
+                             sensing({{"kappa", 100.0}}),                        // 2
+                             sensing({{"noise_std", 0.1}, {"steps", int64_t{50}}}),  // 3
+                             sensing({{"m", int64_t{200}}}),                     // 4: another A
+                             sensing({{"optimizer", std::string("scaledgd")}}),  // 5
+                             sensing({{"optimizer", std::string("scaledgd")}, {"lambda", 0.1}}),  // 6
+                             sensing({{"optimizer", std::string("scaledgd")}, {"k", int64_t{3}}})};  // 7: its own k
+  std::vector<StackCandidate> runs;
+  for (const auto& p : params) runs.push_back({&p, 0});
+  runs.push_back({&params[0], 1});  // 8: seed 1 draws another A
+  auto sorted = [](std::vector<std::vector<size_t>> groups) {
+    std::sort(groups.begin(), groups.end());
+    return groups;
+  };
+  SECTION("on a GPU: every group of two or more") {
+    CHECK(sorted(task.stacks(runs, "cuda:0", 0)) == std::vector<std::vector<size_t>>{{0, 1, 2, 3}, {5, 6}});
+    CHECK(sorted(task.stacks(runs, "cuda:0", 3)) == std::vector<std::vector<size_t>>{{0, 1, 2}, {5, 6}});  // 3 alone
+  }
+  SECTION("on a CPU: groups of kFewestStackedOnCpu or more") {
+    CHECK(sorted(task.stacks(runs, "cpu", 0)) == std::vector<std::vector<size_t>>{{0, 1, 2, 3}});
+    CHECK(task.stacks(runs, "cpu", 3).empty());
+  }
+  SECTION("and refuses members that draw different operators") {
+    std::atomic<bool> stop{false};
+    std::vector<RunContext> members{{params[0], 0, "cpu", 10, stop}, {params[0], 1, "cpu", 10, stop}};
+    test::Recorder a, b;
+    StackSinks sinks({&a, &b}, [](size_t, std::exception_ptr) {});
+    REQUIRE_THROWS_WITH(task.run_stack(members, sinks),
+                        "matrix_sensing: the members of a stack must share seed, d, r, m and optimizer (and k for "
+                        "scaledgd)");
+  }
 }
