@@ -65,6 +65,9 @@ class MatrixSensingProblem {
   torch::Tensor measure(const torch::Tensor& X) const;  // <A_i, X> for all i
 
  private:
+  torch::Tensor pack(const torch::Tensor& X) const;  // w * X's upper triangle, as A_ reads it
+
+ private:
   friend class MatrixSensing;  // run_stack trains several problems' iterates as one
   MatrixSensingConfig config_;
   torch::Tensor A_;          // m x D packed measurements, D = d(d+1)/2
