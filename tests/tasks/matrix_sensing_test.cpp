@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 
 #include "recorder.h"
 
@@ -240,9 +241,18 @@ TEST_CASE("matrix sensing stacks the runs that share seed, d, r, m and optimizer
     CHECK(sorted(task.stacks(runs, "cuda:0", 0)) == std::vector<std::vector<size_t>>{{0, 1, 2, 3}, {5, 6}});
     CHECK(sorted(task.stacks(runs, "cuda:0", 3)) == std::vector<std::vector<size_t>>{{0, 1, 2}, {5, 6}});  // 3 alone
   }
-  SECTION("on a CPU: groups of kFewestStackedOnCpu or more") {
-    CHECK(sorted(task.stacks(runs, "cpu", 0)) == std::vector<std::vector<size_t>>{{0, 1, 2, 3}});
-    CHECK(task.stacks(runs, "cpu", 3).empty());
+  SECTION("on a CPU: only groups of kFewestStackedOnCpu or more") {
+    CHECK(task.stacks(runs, "cpu", 0).empty());
+    std::vector<Params> sweep;  // one seed's lr sweep
+    for (int64_t i = 0; i <= MatrixSensing::kFewestStackedOnCpu; ++i) sweep.push_back(sensing({{"lr", 0.01 * (i + 1)}}));
+    std::vector<StackCandidate> lrs;
+    for (const auto& p : sweep) lrs.push_back({&p, 0});
+    std::vector<size_t> all(sweep.size()), but_last(sweep.size() - 1);
+    std::iota(all.begin(), all.end(), 0);
+    std::iota(but_last.begin(), but_last.end(), 0);
+    CHECK(task.stacks(lrs, "cpu", 0) == std::vector<std::vector<size_t>>{all});
+    CHECK(task.stacks(lrs, "cpu", MatrixSensing::kFewestStackedOnCpu) == std::vector<std::vector<size_t>>{but_last});
+    CHECK(task.stacks(lrs, "cpu", MatrixSensing::kFewestStackedOnCpu - 1).empty());
   }
   SECTION("and refuses members that draw different operators") {
     std::atomic<bool> stop{false};
