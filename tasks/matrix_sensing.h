@@ -25,7 +25,8 @@
 // read A once a step. Everything drawn after A (noise, outliers, U) and every
 // training constant (k, init, lr, lambda, steps...) stays per member; a k
 // below the stack's widest is zero-padded (zero columns of U stay zero under
-// gd and the l1 method), ScaledGD members share their k.
+// gd and the l1 method), ScaledGD members share their k. On a CPU a stack
+// pays only from kFewestStackedOnCpu members (below, measured).
 #pragma once
 
 #include <torch/torch.h>

@@ -52,6 +52,9 @@ ResultsFile run_tier(const std::string& suite_file, const std::string& tier);
 // Every claim of the file's tier (its suite's expect:, as bench-run judged
 // them when the sweep ended) holds; the verdict table is the failure message.
 void require_every_claim(const ResultsFile& file);
+// Every claim of `tier` in configs/SUITE_FILE, as the suite file states it
+// now, holds on a file measured earlier (a kept reference file).
+void require_every_claim_now(const std::string& suite_file, const std::string& tier, const ResultsFile& file);
 // Two files hold the same runs in plan order, bit for bit: plan, ids, index,
 // status, config, steps, every metric, summaries (not wall time or device).
 void require_same_runs(const ResultsFile& a, const ResultsFile& b);
