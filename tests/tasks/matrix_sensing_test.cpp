@@ -1,5 +1,5 @@
 // Matrix sensing: the packed measurement operator, the gradient against
-// autograd, and determinism.
+// autograd, determinism, and stacked runs (members sharing A) against runs alone.
 #include "tasks/matrix_sensing.h"
 
 #include <catch2/catch.hpp>
