@@ -274,6 +274,12 @@ void MatrixSensing::run_stack(const std::vector<RunContext>& ctxs, StackSinks& s
     ys.push_back(problems[i].y_);
   }
   auto U = torch::stack(Us), Y = torch::stack(ys);
+  torch::Tensor damping;  // ScaledGD: lambda_j I per member, [S, K, K], compacted with U
+  if (c0.optimizer == "scaledgd") {
+    std::vector<double> lambdas;
+    for (const auto& problem : problems) lambdas.push_back(problem.config_.lambda);
+    damping = torch::tensor(lambdas, U.options()).view({-1, 1, 1}) * torch::eye(K, U.options());
+  }
   torch::NoGradGuard no_grad;
   for (int64_t t = 0;; ++t) {
     const auto S = static_cast<int64_t>(live.size());
@@ -307,6 +313,7 @@ void MatrixSensing::run_stack(const std::vector<RunContext>& ctxs, StackSinks& s
     if (static_cast<int64_t>(keep.size()) < S) {  // members that ended leave the stack
       auto idx = torch::tensor(keep, torch::TensorOptions().dtype(torch::kInt64)).to(device);
       U = U.index_select(0, idx), Y = Y.index_select(0, idx), R = R.index_select(0, idx);
+      if (damping.defined()) damping = damping.index_select(0, idx);
       std::vector<size_t> still;
       for (auto j : keep) still.push_back(live[static_cast<size_t>(j)]);
       live = std::move(still);
@@ -315,10 +322,7 @@ void MatrixSensing::run_stack(const std::vector<RunContext>& ctxs, StackSinks& s
     auto C = c0.optimizer == "l1_subgradient" ? R.sign() : R;
     auto G = C.mm(A).div(w).index_select(1, first.unpack_).view({n, d, d});  // row j: sum_i c_ji A_i
     auto grad = G.bmm(U) * (2.0 / static_cast<double>(m));
-    if (c0.optimizer == "scaledgd") {
-      std::vector<double> lambdas;
-      for (auto i : live) lambdas.push_back(problems[i].config_.lambda);
-      auto damping = torch::tensor(lambdas, U.options()).view({n, 1, 1}) * torch::eye(K, U.options());
+    if (damping.defined()) {
       grad = torch::linalg::solve(U.transpose(1, 2).bmm(U) + damping, grad.transpose(1, 2), /*left=*/true)
                  .transpose(1, 2);
     }
