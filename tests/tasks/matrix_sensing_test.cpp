@@ -137,21 +137,6 @@ StrictRecorder alone(const Params& params, uint64_t seed) {
   return rec;
 }
 
-std::vector<StrictRecorder> stacked(const std::vector<Params>& params, const std::vector<uint64_t>& seeds,
-                                    std::vector<size_t>* ended = nullptr) {
-  std::atomic<bool> stop{false};
-  std::vector<RunContext> members;
-  for (size_t i = 0; i < params.size(); ++i) members.push_back({params[i], seeds[i], "cpu", 10, stop});
-  std::vector<StrictRecorder> recs(params.size());
-  std::vector<MetricSink*> sinks;
-  for (auto& r : recs) sinks.push_back(&r);
-  StackSinks stack(sinks, [&](size_t i, std::exception_ptr) {
-    if (ended) ended->push_back(i);
-  });
-  MatrixSensing().run_stack(members, stack);
-  return recs;
-}
-
 // The largest |stacked - alone| over a member's logged values, relative to
 // the metric's largest |value| on its trajectory. (Not to each value: a
 // stack's products round differently from a run's mat-vecs, by ~1e-16 of
@@ -189,7 +174,7 @@ TEST_CASE("runs that share a seed train as one stack, each member as it trains a
   }));
   CAPTURE(method);
   std::vector<uint64_t> seeds(params.size(), 7);
-  auto members = stacked(params, seeds);
+  auto members = test::train_stack<StrictRecorder>(MatrixSensing(), params, seeds, 10);
   for (size_t i = 0; i < params.size(); ++i) {
     CAPTURE(i);
     auto solo = alone(params[i], 7);
@@ -198,7 +183,7 @@ TEST_CASE("runs that share a seed train as one stack, each member as it trains a
     CHECK(worst_difference(members[i], solo) <= 1e-12);
   }
   SECTION("and a rerun of the stack is bit for bit") {
-    auto again = stacked(params, seeds);
+    auto again = test::train_stack<StrictRecorder>(MatrixSensing(), params, seeds, 10);
     for (size_t i = 0; i < params.size(); ++i) CHECK(again[i].rows == members[i].rows);
   }
 }
@@ -207,7 +192,8 @@ TEST_CASE("a member that diverges is masked while the stack goes on", "[tasks][m
   std::vector<Params> params{sensing({}), sensing({{"k", int64_t{30}}, {"init_scale", 1.0}, {"lr", 2.0}}),
                              sensing({{"k", int64_t{30}}})};
   std::vector<size_t> ended;
-  auto members = stacked(params, {3, 3, 3}, &ended);
+  auto members = test::train_stack<StrictRecorder>(MatrixSensing(), params, {3, 3, 3}, 10,
+                                                   [&](size_t i) { ended.push_back(i); });
   CHECK(ended == std::vector<size_t>{1});
   auto diverged = alone(params[1], 3);
   CHECK(members[1].steps == diverged.steps);

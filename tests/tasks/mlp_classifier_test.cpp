@@ -56,23 +56,6 @@ Params stack_params(int64_t k, int64_t epochs, int64_t batch_size = 64) {
   return params;
 }
 
-// The members trained as one stack, each one's rows as a Recorder.
-std::vector<Recorder> train_stacked(const std::vector<Params>& params, const std::vector<uint64_t>& seeds,
-                                    std::vector<std::string>* ended = nullptr) {
-  MlpClassifier task;
-  std::atomic<bool> stop{false};
-  std::vector<RunContext> members;
-  for (size_t i = 0; i < params.size(); ++i) members.push_back({params[i], seeds[i], "cpu", 5, stop});
-  std::vector<Recorder> recs(params.size());
-  std::vector<MetricSink*> sinks;
-  for (auto& r : recs) sinks.push_back(&r);
-  StackSinks stack(sinks, [&](size_t i, std::exception_ptr) {
-    if (ended) ended->push_back(std::to_string(i));
-  });
-  task.run_stack(members, stack);
-  return recs;
-}
-
 }  // namespace
 
 TEST_CASE("a stack of seeds and label noises trains every member bit for bit as it trains alone", "[tasks][mlp_classifier][stack]") {
@@ -81,7 +64,7 @@ TEST_CASE("a stack of seeds and label noises trains every member bit for bit as 
   std::vector<Params> params{stack_params(k, 12), stack_params(k, 12), stack_params(k, 12)};
   params[2].set("label_noise", 0.4);
   std::vector<uint64_t> seeds{0, 1, 2};
-  auto stacked = train_stacked(params, seeds);
+  auto stacked = test::train_stack(MlpClassifier(), params, seeds, 5);
   MlpClassifier task;
   std::atomic<bool> stop{false};
   for (size_t i = 0; i < params.size(); ++i) {
