@@ -281,6 +281,17 @@ void MatrixSensing::run_stack(const std::vector<RunContext>& ctxs, StackSinks& s
     damping = torch::tensor(lambdas, U.options()).view({-1, 1, 1}) * torch::eye(K, U.options());
   }
   torch::NoGradGuard no_grad;
+  // Only the members at positions `keep` stay in the stack (U, y, damping,
+  // and the other per-member tensors given).
+  auto leave = [&](const std::vector<int64_t>& keep, std::initializer_list<torch::Tensor*> also) {
+    auto idx = torch::tensor(keep, torch::TensorOptions().dtype(torch::kInt64)).to(device);
+    U = U.index_select(0, idx), Y = Y.index_select(0, idx);
+    if (damping.defined()) damping = damping.index_select(0, idx);
+    for (auto* tensor : also) *tensor = tensor->index_select(0, idx);
+    std::vector<size_t> still;
+    for (auto j : keep) still.push_back(live[static_cast<size_t>(j)]);
+    live = std::move(still);
+  };
   for (int64_t t = 0;; ++t) {
     const auto S = static_cast<int64_t>(live.size());
     if (S == 1) {  // the last member finishes as a run alone: mat-vecs, not products that pack A every step
@@ -310,21 +321,33 @@ void MatrixSensing::run_stack(const std::vector<RunContext>& ctxs, StackSinks& s
       if (!last) keep.push_back(j);
     }
     if (keep.empty()) break;
-    if (static_cast<int64_t>(keep.size()) < S) {  // members that ended leave the stack
-      auto idx = torch::tensor(keep, torch::TensorOptions().dtype(torch::kInt64)).to(device);
-      U = U.index_select(0, idx), Y = Y.index_select(0, idx), R = R.index_select(0, idx);
-      if (damping.defined()) damping = damping.index_select(0, idx);
-      std::vector<size_t> still;
-      for (auto j : keep) still.push_back(live[static_cast<size_t>(j)]);
-      live = std::move(still);
-    }
-    const auto n = static_cast<int64_t>(live.size());
+    if (static_cast<int64_t>(keep.size()) < S) leave(keep, {&R});  // members that ended
+    auto n = static_cast<int64_t>(live.size());
     auto C = c0.optimizer == "l1_subgradient" ? R.sign() : R;
     auto G = C.mm(A).div(w).index_select(1, first.unpack_).view({n, d, d});  // row j: sum_i c_ji A_i
     auto grad = G.bmm(U) * (2.0 / static_cast<double>(m));
     if (damping.defined()) {
-      grad = torch::linalg::solve(U.transpose(1, 2).bmm(U) + damping, grad.transpose(1, 2), /*left=*/true)
-                 .transpose(1, 2);
+      auto P = U.transpose(1, 2).bmm(U) + damping, rhs = grad.transpose(1, 2);
+      try {
+        grad = torch::linalg::solve(P, rhs, /*left=*/true).transpose(1, 2);
+      } catch (const c10::Error&) {
+        // A member's U^T U + lambda I is singular (lambda = 0 and U lost
+        // rank): it fails with the error it would fail with alone, and the
+        // others solve on, each by itself.
+        std::vector<int64_t> solvable;
+        std::vector<torch::Tensor> solved;
+        for (int64_t j = 0; j < n; ++j) {
+          try {
+            solved.push_back(torch::linalg::solve(P[j], rhs[j], /*left=*/true).t());
+            solvable.push_back(j);
+          } catch (const c10::Error&) {
+            sinks.fail(live[static_cast<size_t>(j)], std::current_exception());
+          }
+        }
+        if (solvable.empty()) break;
+        if (static_cast<int64_t>(solvable.size()) < n) leave(solvable, {});
+        grad = torch::stack(solved), n = static_cast<int64_t>(live.size());
+      }
     }
     std::vector<double> lrs;
     for (auto i : live) {

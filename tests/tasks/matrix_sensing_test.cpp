@@ -206,6 +206,31 @@ TEST_CASE("a member that diverges is masked while the stack goes on", "[tasks][m
   }
 }
 
+TEST_CASE("a ScaledGD member whose U^T U + lambda I is singular fails as alone, and the stack goes on",
+          "[tasks][matrix_sensing][stack]") {
+  // lambda = 0 from U = 0: the preconditioner is the zero matrix at the first step.
+  auto scaled = [](double lambda, double init_scale) {
+    return sensing({{"optimizer", std::string("scaledgd")}, {"lambda", lambda}, {"init_scale", init_scale}});
+  };
+  std::vector<Params> params{scaled(1e-3, 1e-3), scaled(0, 0), scaled(1e-2, 1e-3)};
+  std::atomic<bool> stop{false};
+  StrictRecorder singular;
+  REQUIRE_THROWS_WITH(MatrixSensing().run({params[1], 5, "cpu", 10, stop}, singular), Catch::Contains("singular"));
+  std::vector<size_t> ended;
+  auto members = test::train_stack<StrictRecorder>(MatrixSensing(), params, {5, 5, 5}, 10,
+                                                   [&](size_t i) { ended.push_back(i); });
+  CHECK(ended == std::vector<size_t>{1});
+  CHECK(members[1].steps == singular.steps);
+  CHECK(members[1].rows == singular.rows);
+  for (size_t i : {0, 2}) {
+    CAPTURE(i);
+    auto solo = alone(params[i], 5);
+    CHECK(solo.steps.back() == 400);
+    CHECK(members[i].steps == solo.steps);
+    CHECK(worst_difference(members[i], solo) <= 1e-12);
+  }
+}
+
 TEST_CASE("matrix sensing stacks the runs that share seed, d, r, m and optimizer", "[tasks][matrix_sensing][stack]") {
   MatrixSensing task;
   std::vector<Params> params{sensing({}),                                        // 0
