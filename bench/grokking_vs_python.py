@@ -1,5 +1,5 @@
 """Speed against what a Python user would write: trains the grokking suite's
-ci MLP (p = 113, addition, 40% train, two hidden layers of 200, no bias,
+paper-width MLP (tier paper: p = 113, addition, 40% train, two hidden layers of 200, no bias,
 AdamW 1e-3, wd 1, full batch, float64) for a fixed number of epochs with
 bench-run and with a plain PyTorch script (Debian's python3-torch, one-hot
 inputs as such a script feeds them, same evaluation cadence and metrics, one
@@ -55,7 +55,7 @@ def main():
         print(python_training(a.epochs, a.dtype))
         return 0
     compare(f"grokking MLP p=113, {a.epochs} epochs full batch, AdamW, {a.dtype}", a.build, "grokking.yaml",
-            ["--tier", "ci", "--filter", "point=adamw_wd1", "--filter", "seed=0", "--set", f"epochs={a.epochs}",
+            ["--tier", "paper", "--filter", "point=adamw_wd1", "--filter", "seed=0", "--set", f"epochs={a.epochs}",
              "--set", f"dtype={a.dtype}"],
             __file__, ["--epochs", str(a.epochs), "--dtype", a.dtype], a.repetitions)
 
