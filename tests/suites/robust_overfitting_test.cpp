@@ -73,9 +73,9 @@ void check_cures(const ResultsFile& file) {
 
 }  // namespace
 
-// What holds on every CPU measured (AMD EPYC, where the baseline
-// results/baselines/robust_overfitting-ci.h5 was made, and two Intel Xeon
-// hosts with AVX-512, robust_overfitting-ci.GenuineIntel.h5 and -2.h5): the
+// What holds on every CPU measured (two AMD EPYC hosts, where the baselines
+// results/baselines/robust_overfitting-ci.h5 and -ci.AuthenticAMD-2.h5 were
+// made, and two Intel Xeon hosts with AVX-512, -ci.GenuineIntel.h5 and -2.h5): the
 // collapse is a tipping point, and rounding moves it. FGSM training becomes robust on every
 // seed and collapses on at least one. GradAlign (lambda 0.5) learns
 // robustness on both seeds on AMD and on the first Intel host, on one of two
