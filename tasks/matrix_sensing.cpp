@@ -346,7 +346,8 @@ void MatrixSensing::run_stack(const std::vector<RunContext>& ctxs, StackSinks& s
         }
         if (solvable.empty()) break;
         if (static_cast<int64_t>(solvable.size()) < n) leave(solvable, {});
-        grad = torch::stack(solved), n = static_cast<int64_t>(live.size());
+        grad = torch::stack(solved);
+        n = static_cast<int64_t>(live.size());
       }
     }
     std::vector<double> lrs;
