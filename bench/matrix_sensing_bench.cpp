@@ -28,6 +28,23 @@ static void BM_MatrixSensingStep(benchmark::State& state, const char* optimizer)
 BENCHMARK_CAPTURE(BM_MatrixSensingStep, gd, "gd")->Arg(30)->Arg(100)->Arg(300)->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_MatrixSensingStep, scaledgd, "scaledgd")->Arg(30)->Arg(100)->Unit(benchmark::kMicrosecond);
 
+// What a logged row costs (every log_every = 10 steps in the suite): the loss
+// from the residuals, the relative error and the top singular values, at d = 30
+// and the suite's k = 2 and 30.
+static void BM_MatrixSensingLoggedRow(benchmark::State& state) {
+  auto params = default_params(MatrixSensing().params());
+  params.set("k", state.range(0));
+  MatrixSensingProblem problem(MatrixSensingConfig::from(params), 0, torch::kCPU);
+  for (int i = 0; i < 100; ++i) problem.step();
+  auto res = problem.residuals();
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(problem.train_loss(res));
+    benchmark::DoNotOptimize(problem.rel_error());
+    benchmark::DoNotOptimize(problem.top_singular_values());
+  }
+}
+BENCHMARK(BM_MatrixSensingLoggedRow)->Arg(2)->Arg(30)->Unit(benchmark::kMicrosecond);
+
 // S runs that share A (one seed; the ci tier's exact_k2, k = 2, or
 // overparam_k30, k = 30, at their own init scales), 200 steps each: trained as
 // one stack, or one after another as bench-run --stack off runs them. The

@@ -1,3 +1,4 @@
+#include <cstring>
 #include "tasks/matrix_sensing.h"
 
 #include "tasks/stacking.h"
@@ -114,12 +115,84 @@ MatrixSensingProblem::MatrixSensingProblem(const MatrixSensingConfig& config, ui
   x_star_norm_ = X_star.norm().item<double>();
 }
 
-// On a CPU the packing around the two mat-vecs is one loop each instead of
-// two ATen ops (at d = 30 a step is mostly per-op overhead); the loops compute
-// what the ops compute, value for value: one product or quotient per entry.
+// On a CPU (float64, no autograd) a step is a few plain loops and no ATen
+// op: at d = 30 the ops' dispatch and A's two trips from L3 (1.1 MB at m = 300,
+// past L2) were most of a step. residuals() reads A once for both products a
+// step needs (residuals_and_adjoint below) and keeps the adjoint for the
+// step() that is given those residuals. 1.13-1.5x a step at d = 30..300, 1.22x
+// the ci tier (bench_matrix_sensing, interleaved).
 // (The ops stay for other devices and for autograd, which the tests use.)
 namespace {
 bool loopable(const torch::Tensor& t) { return t.is_cpu() && !t.requires_grad() && t.scalar_type() == torch::kFloat64; }
+
+// One pass over A (m rows of D): r_i = <A_i, x> - y_i, and v += f(r_i) A_i
+// (f: identity, or sign for the l1 method), four rows at a time while they are
+// in L1: four dot products are independent chains (one would wait on its
+// adds), and v is loaded and stored once per four rows. The order of every sum
+// is fixed: v adds the rows in order; a dot product keeps eight interleaved
+// partial sums. (Built twice: with FMA where the CPU has it, as BLAS would.)
+constexpr int64_t kRows = 4;
+
+double dot8(const double* a, const double* b, int64_t n) {
+  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  int64_t j = 0;
+  for (; j + 8 <= n; j += 8)
+    for (int q = 0; q < 8; ++q) s[q] += a[j + q] * b[j + q];
+  double total = ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
+  for (; j < n; ++j) total += a[j] * b[j];
+  return total;
+}
+
+// 4 doubles, GCC/Clang's vector extension. The default (non-AVX) clone passes
+// it in two SSE registers; only this file's inline helpers see that ABI.
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef double v4 __attribute__((vector_size(32)));
+inline v4 load4(const double* p) {
+  v4 out;
+  std::memcpy(&out, p, sizeof out);
+  return out;
+}
+inline void store4(double* p, v4 value) { std::memcpy(p, &value, sizeof value); }
+
+__attribute__((target_clones("arch=x86-64-v3", "default")))
+void residuals_and_adjoint(const double* a, const double* x, const double* y, int64_t m, int64_t D, bool l1,
+                           double* r, double* v) {
+  auto f = [l1](double res) { return l1 ? static_cast<double>((0 < res) - (res < 0)) : res; };  // sign: as torch::sign
+  int64_t i = 0;
+  for (; i + kRows <= m; i += kRows) {
+    const double* A[kRows] = {a + i * D, a + (i + 1) * D, a + (i + 2) * D, a + (i + 3) * D};
+    v4 lo[kRows] = {}, hi[kRows] = {};  // partial sums 0-3 and 4-7 of each row
+    int64_t j = 0;
+    for (; j + 8 <= D; j += 8) {
+      const v4 x_lo = load4(x + j), x_hi = load4(x + j + 4);
+      for (int64_t t = 0; t < kRows; ++t) {
+        lo[t] += load4(A[t] + j) * x_lo;
+        hi[t] += load4(A[t] + j + 4) * x_hi;
+      }
+    }
+    double c[kRows];
+    for (int64_t t = 0; t < kRows; ++t) {
+      double dot = ((lo[t][0] + hi[t][0]) + (lo[t][1] + hi[t][1])) + ((lo[t][2] + hi[t][2]) + (lo[t][3] + hi[t][3]));
+      for (int64_t jj = j; jj < D; ++jj) dot += A[t][jj] * x[jj];
+      r[i + t] = dot - y[i + t];
+      c[t] = f(r[i + t]);
+    }
+    j = 0;
+    for (; j + 4 <= D; j += 4) {
+      v4 acc = load4(v + j);
+      for (int64_t t = 0; t < kRows; ++t) acc += c[t] * load4(A[t] + j);
+      store4(v + j, acc);
+    }
+    for (; j < D; ++j)
+      for (int64_t t = 0; t < kRows; ++t) v[j] += c[t] * A[t][j];
+  }
+  for (; i < m; ++i) {
+    const double* A_i = a + i * D;
+    r[i] = dot8(A_i, x, D) - y[i];
+    const double c = f(r[i]);
+    for (int64_t j = 0; j < D; ++j) v[j] += c * A_i[j];
+  }
+}
 }  // namespace
 
 torch::Tensor MatrixSensingProblem::pack(const torch::Tensor& X) const {
@@ -136,9 +209,8 @@ torch::Tensor MatrixSensingProblem::pack(const torch::Tensor& X) const {
 
 torch::Tensor MatrixSensingProblem::measure(const torch::Tensor& X) const { return A_.mv(pack(X)); }
 
-torch::Tensor MatrixSensingProblem::adjoint(const torch::Tensor& c) const {
+torch::Tensor MatrixSensingProblem::unpacked_adjoint(const torch::Tensor& v) const {
   auto d = config_.d;
-  auto v = A_.t().mv(c);
   if (!loopable(v)) return (v / w_).index_select(0, unpack_).view({d, d});
   auto out = torch::empty({d, d}, v.options());
   const double* vs = v.data_ptr<double>();
@@ -149,12 +221,39 @@ torch::Tensor MatrixSensingProblem::adjoint(const torch::Tensor& c) const {
   return out;
 }
 
+torch::Tensor MatrixSensingProblem::adjoint(const torch::Tensor& c) const { return unpacked_adjoint(A_.t().mv(c)); }
+
 torch::Tensor MatrixSensingProblem::residuals() const {
-  auto res = measure(U_.mm(U_.t()));
-  if (!loopable(res)) return res - y_;
-  double* r = res.data_ptr<double>();
+  if (!loopable(U_) || !A_.is_cpu()) return measure(U_.mm(U_.t())) - y_;
+  const int64_t d = config_.d, k = config_.k, m = config_.m, D = w_.size(0);
+  auto U = U_.contiguous();
+  const double* u = U.data_ptr<double>();
+  const double* w = w_.data_ptr<double>();
+  // x = w * the upper triangle of U U^T, row by row: x_ij = w_ij sum_l U_il U_jl.
+  std::vector<double> Ut(static_cast<size_t>(k * d)), x(static_cast<size_t>(D)), row(static_cast<size_t>(d));
+  for (int64_t i = 0; i < d; ++i)
+    for (int64_t l = 0; l < k; ++l) Ut[static_cast<size_t>(l * d + i)] = u[i * k + l];
+  for (int64_t i = 0, p = 0; i < d; ++i) {
+    double* acc = row.data() + i;
+    const int64_t n = d - i;
+    for (int64_t j = 0; j < n; ++j) acc[j] = u[i * k] * Ut[static_cast<size_t>(i + j)];
+    for (int64_t l = 1; l < k; ++l) {
+      const double uil = u[i * k + l];
+      const double* ut = Ut.data() + l * d + i;
+      for (int64_t j = 0; j < n; ++j) acc[j] += uil * ut[j];
+    }
+    for (int64_t j = 0; j < n; ++j, ++p) x[static_cast<size_t>(p)] = acc[j] * w[p];
+  }
+  // One pass over A: the residuals, and the packed adjoint of f(residuals).
+  auto res = torch::empty({m}, U.options());
+  auto v = torch::zeros({D}, U.options());
+  const double* a = A_.data_ptr<double>();
   const double* y = y_.data_ptr<double>();
-  for (int64_t i = 0, n = res.size(0); i < n; ++i) r[i] -= y[i];
+  double* r = res.data_ptr<double>();
+  double* vs = v.data_ptr<double>();
+  residuals_and_adjoint(a, x.data(), y, m, D, config_.optimizer == "l1_subgradient", r, vs);
+  next_residuals_ = res;
+  next_adjoint_ = unpacked_adjoint(v);
   return res;
 }
 
@@ -162,17 +261,44 @@ void MatrixSensingProblem::step(const torch::Tensor& res) {
   torch::NoGradGuard no_grad;
   const double m = static_cast<double>(config_.m);
   const double lr = config_.lr * std::pow(config_.lr_decay, static_cast<double>(iteration_));
+  const bool l1 = config_.optimizer == "l1_subgradient";
+  torch::Tensor G;  // sum_i f(r_i) A_i
+  if (next_adjoint_.defined() && res.is_same(next_residuals_))
+    G = next_adjoint_;
+  else
+    G = adjoint(l1 ? res.sign() : res);
+  next_residuals_ = next_adjoint_ = torch::Tensor();
   torch::Tensor grad;
-  if (config_.optimizer == "l1_subgradient") {
-    grad = adjoint(res.sign()).mm(U_) * (2.0 / m);
-  } else {
-    grad = adjoint(res).mm(U_) * (2.0 / m);
-    if (config_.optimizer == "scaledgd") {
-      auto P = U_.t().mm(U_) + config_.lambda * torch::eye(config_.k, U_.options());
-      grad = torch::linalg::solve(P, grad.t(), /*left=*/true).t();  // grad P^-1, P symmetric
+  if (loopable(U_) && loopable(G)) {  // grad = (G U) (2/m), a row of G at a time
+    const int64_t d = config_.d, k = config_.k;
+    U_ = U_.contiguous();
+    grad = torch::zeros({d, k}, U_.options());
+    const double* g = G.contiguous().data_ptr<double>();
+    const double* u = U_.data_ptr<double>();
+    double* out = grad.data_ptr<double>();
+    for (int64_t i = 0; i < d; ++i) {
+      double* o = out + i * k;
+      for (int64_t b = 0; b < d; ++b) {
+        const double gib = g[i * d + b];
+        const double* ub = u + b * k;
+        for (int64_t l = 0; l < k; ++l) o[l] += gib * ub[l];
+      }
+      for (int64_t l = 0; l < k; ++l) o[l] *= 2.0 / m;
     }
+  } else {
+    grad = G.mm(U_) * (2.0 / m);
   }
-  U_.sub_(grad, lr);
+  if (config_.optimizer == "scaledgd") {
+    auto P = U_.t().mm(U_) + config_.lambda * torch::eye(config_.k, U_.options());
+    grad = torch::linalg::solve(P, grad.t(), /*left=*/true).t();  // grad P^-1, P symmetric
+  }
+  if (loopable(U_) && loopable(grad) && U_.is_contiguous() && grad.is_contiguous()) {
+    double* u = U_.data_ptr<double>();
+    const double* g = grad.data_ptr<double>();
+    for (int64_t i = 0, n = U_.numel(); i < n; ++i) u[i] -= lr * g[i];
+  } else {
+    U_.sub_(grad, lr);
+  }
   ++iteration_;
 }
 

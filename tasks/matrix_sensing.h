@@ -67,6 +67,7 @@ class MatrixSensingProblem {
 
  private:
   torch::Tensor pack(const torch::Tensor& X) const;  // w * X's upper triangle, as A_ reads it
+  torch::Tensor unpacked_adjoint(const torch::Tensor& v) const;  // d x d from A^T c (packed)
 
  private:
   friend class MatrixSensing;  // run_stack trains several problems' iterates as one
@@ -79,6 +80,9 @@ class MatrixSensingProblem {
   torch::Tensor unpack_;     // d*d: packed index of (min(i,j), max(i,j))
   torch::Tensor U_;
   double x_star_norm_ = 1;
+  // On a CPU residuals() computes the adjoint step() needs in the same pass
+  // over A; step() uses it when given those very residuals.
+  mutable torch::Tensor next_residuals_, next_adjoint_;
   int64_t iteration_ = 0;
 };
 
@@ -87,8 +91,9 @@ class MatrixSensing : public Task {
   static constexpr int64_t kStackSize = 32;  // members of a stack at most, unless --stack says
   // On a CPU a stack's products pack A for every product, which costs about
   // what the runs' own mat-vecs save: bench_matrix_sensing (process CPU per
-  // member-step against the runs alone) measures 0.6x at 2 members, 0.95x at
-  // 4-6, 1.2x at 12 and 1.3x at 32, so only 12 or more are stacked.
+  // member-step against the runs alone, whose step reads A once) measures
+  // 0.5x at 2 members, 0.8-0.9x at 4-6, 1.04-1.1x at 12 and 1.13-1.25x at 32
+  // (k = 2 and 30), so only 12 or more are stacked.
   static constexpr int64_t kFewestStackedOnCpu = 12;
   std::string name() const override { return "matrix_sensing"; }
   std::vector<std::pair<std::string, std::string>> units() const override {

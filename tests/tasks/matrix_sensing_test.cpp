@@ -66,6 +66,34 @@ TEST_CASE("the GD step follows the gradient of f(U) = (1/2m) sum r_i^2", "[tasks
   CHECK(torch::allclose(taken, U.grad(), 1e-10, 1e-12));
 }
 
+TEST_CASE("a CPU step's one pass over A gives the gradient the two mat-vecs give", "[tasks][matrix_sensing]") {
+  // m not a multiple of the pass's four rows, d(d+1)/2 = 21 not of its eight
+  // columns: every remainder loop runs. For l1 the residuals enter as signs.
+  auto optimizer = GENERATE(std::string("gd"), std::string("l1_subgradient"));
+  auto m = GENERATE(int64_t{40}, int64_t{41}, int64_t{43});
+  CAPTURE(optimizer, m);
+  auto config = small_config(optimizer);
+  config.m = m;
+  MatrixSensingProblem problem(config, 7, torch::kCPU);
+  auto U = problem.U().clone();
+  auto res = problem.residuals();
+  auto c = optimizer == "gd" ? res : res.sign();
+  auto expected = U - config.lr * problem.adjoint(c).mm(U) * (2.0 / static_cast<double>(m));
+  problem.step(res);
+  CHECK(torch::allclose(problem.U(), expected, 1e-13, 1e-15));
+  // Residuals are affine in X = UU^T: their change is A's mat-vec of X's.
+  auto U1 = problem.U();
+  auto moved = problem.residuals() - res;
+  CHECK(torch::allclose(moved, problem.measure(U1.mm(U1.t()) - U.mm(U.t())), 1e-10, 1e-13));
+
+  SECTION("and a step given other residuals than the last computed uses those") {
+    auto before = problem.U().clone();
+    problem.residuals();
+    problem.step(torch::zeros({m}, torch::kFloat64));
+    CHECK(torch::equal(problem.U(), before));
+  }
+}
+
 TEST_CASE("ScaledGD preconditions the gradient by (U^T U + lambda I)^-1", "[tasks][matrix_sensing]") {
   auto gd_config = small_config("gd");
   auto sgd_config = small_config("scaledgd");
