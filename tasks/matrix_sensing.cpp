@@ -209,8 +209,9 @@ torch::Tensor MatrixSensingProblem::pack(const torch::Tensor& X) const {
 
 torch::Tensor MatrixSensingProblem::measure(const torch::Tensor& X) const { return A_.mv(pack(X)); }
 
-torch::Tensor MatrixSensingProblem::unpacked_adjoint(const torch::Tensor& v) const {
+torch::Tensor MatrixSensingProblem::adjoint(const torch::Tensor& c) const {
   auto d = config_.d;
+  auto v = A_.t().mv(c);
   if (!loopable(v)) return (v / w_).index_select(0, unpack_).view({d, d});
   auto out = torch::empty({d, d}, v.options());
   const double* vs = v.data_ptr<double>();
@@ -221,39 +222,37 @@ torch::Tensor MatrixSensingProblem::unpacked_adjoint(const torch::Tensor& v) con
   return out;
 }
 
-torch::Tensor MatrixSensingProblem::adjoint(const torch::Tensor& c) const { return unpacked_adjoint(A_.t().mv(c)); }
-
 torch::Tensor MatrixSensingProblem::residuals() const {
   if (!loopable(U_) || !A_.is_cpu()) return measure(U_.mm(U_.t())) - y_;
   const int64_t d = config_.d, k = config_.k, m = config_.m, D = w_.size(0);
   auto U = U_.contiguous();
   const double* u = U.data_ptr<double>();
   const double* w = w_.data_ptr<double>();
+  auto& sc = scratch_;
+  sc.Ut.resize(static_cast<size_t>(k * d)), sc.x.resize(static_cast<size_t>(D)), sc.row.resize(static_cast<size_t>(d));
+  sc.v.assign(static_cast<size_t>(D), 0.0), sc.G.resize(static_cast<size_t>(d * d));
   // x = w * the upper triangle of U U^T, row by row: x_ij = w_ij sum_l U_il U_jl.
-  std::vector<double> Ut(static_cast<size_t>(k * d)), x(static_cast<size_t>(D)), row(static_cast<size_t>(d));
   for (int64_t i = 0; i < d; ++i)
-    for (int64_t l = 0; l < k; ++l) Ut[static_cast<size_t>(l * d + i)] = u[i * k + l];
+    for (int64_t l = 0; l < k; ++l) sc.Ut[static_cast<size_t>(l * d + i)] = u[i * k + l];
   for (int64_t i = 0, p = 0; i < d; ++i) {
-    double* acc = row.data() + i;
+    double* acc = sc.row.data() + i;
     const int64_t n = d - i;
-    for (int64_t j = 0; j < n; ++j) acc[j] = u[i * k] * Ut[static_cast<size_t>(i + j)];
+    for (int64_t j = 0; j < n; ++j) acc[j] = u[i * k] * sc.Ut[static_cast<size_t>(i + j)];
     for (int64_t l = 1; l < k; ++l) {
       const double uil = u[i * k + l];
-      const double* ut = Ut.data() + l * d + i;
+      const double* ut = sc.Ut.data() + l * d + i;
       for (int64_t j = 0; j < n; ++j) acc[j] += uil * ut[j];
     }
-    for (int64_t j = 0; j < n; ++j, ++p) x[static_cast<size_t>(p)] = acc[j] * w[p];
+    for (int64_t j = 0; j < n; ++j, ++p) sc.x[static_cast<size_t>(p)] = acc[j] * w[p];
   }
-  // One pass over A: the residuals, and the packed adjoint of f(residuals).
+  // One pass over A: the residuals, and the packed adjoint of f(residuals),
+  // unpacked to d x d for the step.
   auto res = torch::empty({m}, U.options());
-  auto v = torch::zeros({D}, U.options());
-  const double* a = A_.data_ptr<double>();
-  const double* y = y_.data_ptr<double>();
-  double* r = res.data_ptr<double>();
-  double* vs = v.data_ptr<double>();
-  residuals_and_adjoint(a, x.data(), y, m, D, config_.optimizer == "l1_subgradient", r, vs);
-  next_residuals_ = res;
-  next_adjoint_ = unpacked_adjoint(v);
+  residuals_and_adjoint(A_.data_ptr<double>(), sc.x.data(), y_.data_ptr<double>(), m, D,
+                        config_.optimizer == "l1_subgradient", res.data_ptr<double>(), sc.v.data());
+  const int64_t* un = unpack_.data_ptr<int64_t>();
+  for (int64_t j = 0; j < d * d; ++j) sc.G[static_cast<size_t>(j)] = sc.v[static_cast<size_t>(un[j])] / w[un[j]];
+  sc.residuals = res;
   return res;
 }
 
@@ -262,53 +261,75 @@ void MatrixSensingProblem::step(const torch::Tensor& res) {
   const double m = static_cast<double>(config_.m);
   const double lr = config_.lr * std::pow(config_.lr_decay, static_cast<double>(iteration_));
   const bool l1 = config_.optimizer == "l1_subgradient";
-  torch::Tensor G;  // sum_i f(r_i) A_i
-  if (next_adjoint_.defined() && res.is_same(next_residuals_))
-    G = next_adjoint_;
-  else
-    G = adjoint(l1 ? res.sign() : res);
-  next_residuals_ = next_adjoint_ = torch::Tensor();
-  torch::Tensor grad;
-  if (loopable(U_) && loopable(G)) {  // grad = (G U) (2/m), a row of G at a time
-    const int64_t d = config_.d, k = config_.k;
-    U_ = U_.contiguous();
-    grad = torch::zeros({d, k}, U_.options());
-    const double* g = G.contiguous().data_ptr<double>();
-    const double* u = U_.data_ptr<double>();
-    double* out = grad.data_ptr<double>();
-    for (int64_t i = 0; i < d; ++i) {
-      double* o = out + i * k;
-      for (int64_t b = 0; b < d; ++b) {
-        const double gib = g[i * d + b];
-        const double* ub = u + b * k;
-        for (int64_t l = 0; l < k; ++l) o[l] += gib * ub[l];
-      }
-      for (int64_t l = 0; l < k; ++l) o[l] *= 2.0 / m;
+  const bool scaledgd = config_.optimizer == "scaledgd";
+  auto& sc = scratch_;
+  const bool computed = sc.residuals.defined() && res.is_same(sc.residuals);  // its adjoint is in sc.G
+  sc.residuals = torch::Tensor();
+  if (!loopable(U_) || !(computed || loopable(res))) {  // the ops, on other devices and under autograd
+    auto grad = adjoint(l1 ? res.sign() : res).mm(U_) * (2.0 / m);
+    if (scaledgd) {
+      auto P = U_.t().mm(U_) + config_.lambda * torch::eye(config_.k, U_.options());
+      grad = torch::linalg::solve(P, grad.t(), /*left=*/true).t();  // grad P^-1, P symmetric
     }
-  } else {
-    grad = G.mm(U_) * (2.0 / m);
-  }
-  if (config_.optimizer == "scaledgd") {
-    auto P = U_.t().mm(U_) + config_.lambda * torch::eye(config_.k, U_.options());
-    grad = torch::linalg::solve(P, grad.t(), /*left=*/true).t();  // grad P^-1, P symmetric
-  }
-  if (loopable(U_) && loopable(grad) && U_.is_contiguous() && grad.is_contiguous()) {
-    double* u = U_.data_ptr<double>();
-    const double* g = grad.data_ptr<double>();
-    for (int64_t i = 0, n = U_.numel(); i < n; ++i) u[i] -= lr * g[i];
-  } else {
     U_.sub_(grad, lr);
+    ++iteration_;
+    return;
+  }
+  // G = sum_i f(r_i) A_i (d x d), then grad = (G U) (2/m), a row of G at a time.
+  const int64_t d = config_.d, k = config_.k;
+  torch::Tensor G_ops;  // given other residuals than the last computed: their adjoint, by the ops
+  if (!computed) G_ops = adjoint(l1 ? res.sign() : res).contiguous();
+  const double* g = computed ? sc.G.data() : G_ops.data_ptr<double>();
+  U_ = U_.contiguous();
+  double* u = U_.data_ptr<double>();
+  sc.grad.assign(static_cast<size_t>(d * k), 0.0);
+  for (int64_t i = 0; i < d; ++i) {
+    double* o = sc.grad.data() + i * k;
+    for (int64_t b = 0; b < d; ++b) {
+      const double gib = g[i * d + b];
+      const double* ub = u + b * k;
+      for (int64_t l = 0; l < k; ++l) o[l] += gib * ub[l];
+    }
+    for (int64_t l = 0; l < k; ++l) o[l] *= 2.0 / m;
+  }
+  if (scaledgd) {
+    auto grad = torch::from_blob(sc.grad.data(), {d, k}, U_.options());
+    auto P = U_.t().mm(U_) + config_.lambda * torch::eye(k, U_.options());
+    U_.sub_(torch::linalg::solve(P, grad.t(), /*left=*/true).t(), lr);  // grad P^-1, P symmetric
+  } else {
+    for (int64_t i = 0; i < d * k; ++i) u[i] -= lr * sc.grad[static_cast<size_t>(i)];
   }
   ++iteration_;
 }
 
+// On a CPU the loss and the error are loops too (a logged row every 10 steps
+// was a dozen ATen ops); each sum runs in index order.
 double MatrixSensingProblem::train_loss(const torch::Tensor& res) const {
-  if (config_.optimizer == "l1_subgradient") return res.abs().mean().item<double>();
-  return 0.5 * res.square().mean().item<double>();
+  const bool l1 = config_.optimizer == "l1_subgradient";
+  if (!loopable(res) || !res.is_contiguous()) return l1 ? res.abs().mean().item<double>() : 0.5 * res.square().mean().item<double>();
+  const double* r = res.data_ptr<double>();
+  const int64_t n = res.numel();
+  double sum = 0;
+  for (int64_t i = 0; i < n; ++i) sum += l1 ? std::abs(r[i]) : r[i] * r[i];
+  return l1 ? sum / static_cast<double>(n) : 0.5 * (sum / static_cast<double>(n));
 }
 
 double MatrixSensingProblem::rel_error() const {
-  return (U_.mm(U_.t()) - X_star_).norm().item<double>() / x_star_norm_;
+  if (!loopable(U_) || !X_star_.is_cpu()) return (U_.mm(U_.t()) - X_star_).norm().item<double>() / x_star_norm_;
+  const int64_t d = config_.d, k = config_.k;
+  auto U = U_.contiguous();
+  auto X = X_star_.contiguous();
+  const double* u = U.data_ptr<double>();
+  const double* xs = X.data_ptr<double>();
+  double sum = 0;  // ||UU^T - X*||_F^2
+  for (int64_t i = 0; i < d; ++i)
+    for (int64_t j = 0; j < d; ++j) {
+      double uu = 0;
+      for (int64_t l = 0; l < k; ++l) uu += u[i * k + l] * u[j * k + l];
+      const double diff = uu - xs[i * d + j];
+      sum += diff * diff;
+    }
+  return std::sqrt(sum) / x_star_norm_;
 }
 
 std::vector<double> MatrixSensingProblem::top_singular_values() const {

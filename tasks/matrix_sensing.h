@@ -67,7 +67,6 @@ class MatrixSensingProblem {
 
  private:
   torch::Tensor pack(const torch::Tensor& X) const;  // w * X's upper triangle, as A_ reads it
-  torch::Tensor unpacked_adjoint(const torch::Tensor& v) const;  // d x d from A^T c (packed)
 
  private:
   friend class MatrixSensing;  // run_stack trains several problems' iterates as one
@@ -80,9 +79,14 @@ class MatrixSensingProblem {
   torch::Tensor unpack_;     // d*d: packed index of (min(i,j), max(i,j))
   torch::Tensor U_;
   double x_star_norm_ = 1;
-  // On a CPU residuals() computes the adjoint step() needs in the same pass
-  // over A; step() uses it when given those very residuals.
-  mutable torch::Tensor next_residuals_, next_adjoint_;
+  // A CPU step's buffers, reused from step to step. residuals() leaves the
+  // adjoint step() needs in G (from the same pass over A); step() uses it
+  // when given those very residuals.
+  struct Scratch {
+    std::vector<double> Ut, x, row, v, G, grad;
+    torch::Tensor residuals;
+  };
+  mutable Scratch scratch_;
   int64_t iteration_ = 0;
 };
 
