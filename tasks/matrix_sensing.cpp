@@ -1,4 +1,3 @@
-#include <cstring>
 #include "tasks/matrix_sensing.h"
 
 #include "tasks/stacking.h"
@@ -7,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <set>
 
 namespace genbench {
@@ -119,8 +119,8 @@ MatrixSensingProblem::MatrixSensingProblem(const MatrixSensingConfig& config, ui
 // op: at d = 30 the ops' dispatch and A's two trips from L3 (1.1 MB at m = 300,
 // past L2) were most of a step. residuals() reads A once for both products a
 // step needs (residuals_and_adjoint below) and keeps the adjoint for the
-// step() that is given those residuals. 1.13-1.5x a step at d = 30..300, 1.22x
-// the ci tier (bench_matrix_sensing, interleaved).
+// step() that is given those residuals; the buffers live from step to step.
+// bench_matrix_sensing: a step at d = 30 84 -> 65 us, 1.5x at d = 100-300.
 // (The ops stay for other devices and for autograd, which the tests use.)
 namespace {
 bool loopable(const torch::Tensor& t) { return t.is_cpu() && !t.requires_grad() && t.scalar_type() == torch::kFloat64; }
@@ -154,7 +154,9 @@ inline v4 load4(const double* p) {
 }
 inline void store4(double* p, v4 value) { std::memcpy(p, &value, sizeof value); }
 
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("arch=x86-64-v3", "default")))
+#endif
 void residuals_and_adjoint(const double* a, const double* x, const double* y, int64_t m, int64_t D, bool l1,
                            double* r, double* v) {
   auto f = [l1](double res) { return l1 ? static_cast<double>((0 < res) - (res < 0)) : res; };  // sign: as torch::sign
