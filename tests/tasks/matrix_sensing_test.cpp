@@ -85,6 +85,11 @@ TEST_CASE("a CPU step's one pass over A gives the gradient the two mat-vecs give
   auto U1 = problem.U();
   auto moved = problem.residuals() - res;
   CHECK(torch::allclose(moved, problem.measure(U1.mm(U1.t()) - U.mm(U.t())), 1e-10, 1e-13));
+  // The logged loss and error (loops on a CPU) are the ops' formulas.
+  const double loss = optimizer == "gd" ? 0.5 * res.square().mean().item<double>() : res.abs().mean().item<double>();
+  CHECK(problem.train_loss(res) == Approx(loss).epsilon(1e-13));
+  const double error = (U1.mm(U1.t()) - problem.X_star()).norm().item<double>() / problem.X_star().norm().item<double>();
+  CHECK(problem.rel_error() == Approx(error).epsilon(1e-13));
 
   SECTION("and a step given other residuals than the last computed uses those") {
     auto before = problem.U().clone();
