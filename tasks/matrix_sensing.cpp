@@ -125,24 +125,6 @@ MatrixSensingProblem::MatrixSensingProblem(const MatrixSensingConfig& config, ui
 namespace {
 bool loopable(const torch::Tensor& t) { return t.is_cpu() && !t.requires_grad() && t.scalar_type() == torch::kFloat64; }
 
-// One pass over A (m rows of D): r_i = <A_i, x> - y_i, and v += f(r_i) A_i
-// (f: identity, or sign for the l1 method), four rows at a time while they are
-// in L1: four dot products are independent chains (one would wait on its
-// adds), and v is loaded and stored once per four rows. The order of every sum
-// is fixed: v adds the rows in order; a dot product keeps eight interleaved
-// partial sums. (Built twice: with FMA where the CPU has it, as BLAS would.)
-constexpr int64_t kRows = 4;
-
-double dot8(const double* a, const double* b, int64_t n) {
-  double s[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  int64_t j = 0;
-  for (; j + 8 <= n; j += 8)
-    for (int q = 0; q < 8; ++q) s[q] += a[j + q] * b[j + q];
-  double total = ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7]));
-  for (; j < n; ++j) total += a[j] * b[j];
-  return total;
-}
-
 // 4 doubles, GCC/Clang's vector extension. The default (non-AVX) clone passes
 // it in two SSE registers; only this file's inline helpers see that ABI.
 #pragma GCC diagnostic ignored "-Wpsabi"
@@ -154,46 +136,51 @@ inline v4 load4(const double* p) {
 }
 inline void store4(double* p, v4 value) { std::memcpy(p, &value, sizeof value); }
 
+// One pass over A (m rows of D): r_i = <A_i, x> - y_i, and v += f(r_i) A_i
+// (f: identity, or sign for the l1 method), R rows at a time while they are in
+// L1: R dot products are independent chains (one would wait on its adds), and
+// v is loaded and stored once per R rows. The order of every sum is fixed: v
+// adds the rows in order; a dot product keeps eight interleaved partial sums.
+// Always inlined: so it is built with each clone's instructions below.
+template <int R>
+__attribute__((always_inline)) inline void rows_pass(const double* a, const double* x, const double* y, int64_t D, bool l1, double* r, double* v) {
+  const double* A[R];
+  for (int t = 0; t < R; ++t) A[t] = a + t * D;
+  v4 lo[R] = {}, hi[R] = {};  // partial sums 0-3 and 4-7 of each row
+  int64_t j = 0;
+  for (; j + 8 <= D; j += 8) {
+    const v4 x_lo = load4(x + j), x_hi = load4(x + j + 4);
+    for (int t = 0; t < R; ++t) {
+      lo[t] += load4(A[t] + j) * x_lo;
+      hi[t] += load4(A[t] + j + 4) * x_hi;
+    }
+  }
+  double c[R];
+  for (int t = 0; t < R; ++t) {
+    double dot = ((lo[t][0] + hi[t][0]) + (lo[t][1] + hi[t][1])) + ((lo[t][2] + hi[t][2]) + (lo[t][3] + hi[t][3]));
+    for (int64_t jj = j; jj < D; ++jj) dot += A[t][jj] * x[jj];
+    r[t] = dot - y[t];
+    c[t] = l1 ? static_cast<double>((0 < r[t]) - (r[t] < 0)) : r[t];  // sign: as torch::sign
+  }
+  for (j = 0; j + 4 <= D; j += 4) {
+    v4 acc = load4(v + j);
+    for (int t = 0; t < R; ++t) acc += c[t] * load4(A[t] + j);
+    store4(v + j, acc);
+  }
+  for (; j < D; ++j)
+    for (int t = 0; t < R; ++t) v[j] += c[t] * A[t][j];
+}
+
+// All of A, four rows at a time. Built twice: with FMA where the CPU has it,
+// as BLAS would.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 __attribute__((target_clones("arch=x86-64-v3", "default")))
 #endif
 void residuals_and_adjoint(const double* a, const double* x, const double* y, int64_t m, int64_t D, bool l1,
                            double* r, double* v) {
-  auto f = [l1](double res) { return l1 ? static_cast<double>((0 < res) - (res < 0)) : res; };  // sign: as torch::sign
   int64_t i = 0;
-  for (; i + kRows <= m; i += kRows) {
-    const double* A[kRows] = {a + i * D, a + (i + 1) * D, a + (i + 2) * D, a + (i + 3) * D};
-    v4 lo[kRows] = {}, hi[kRows] = {};  // partial sums 0-3 and 4-7 of each row
-    int64_t j = 0;
-    for (; j + 8 <= D; j += 8) {
-      const v4 x_lo = load4(x + j), x_hi = load4(x + j + 4);
-      for (int64_t t = 0; t < kRows; ++t) {
-        lo[t] += load4(A[t] + j) * x_lo;
-        hi[t] += load4(A[t] + j + 4) * x_hi;
-      }
-    }
-    double c[kRows];
-    for (int64_t t = 0; t < kRows; ++t) {
-      double dot = ((lo[t][0] + hi[t][0]) + (lo[t][1] + hi[t][1])) + ((lo[t][2] + hi[t][2]) + (lo[t][3] + hi[t][3]));
-      for (int64_t jj = j; jj < D; ++jj) dot += A[t][jj] * x[jj];
-      r[i + t] = dot - y[i + t];
-      c[t] = f(r[i + t]);
-    }
-    j = 0;
-    for (; j + 4 <= D; j += 4) {
-      v4 acc = load4(v + j);
-      for (int64_t t = 0; t < kRows; ++t) acc += c[t] * load4(A[t] + j);
-      store4(v + j, acc);
-    }
-    for (; j < D; ++j)
-      for (int64_t t = 0; t < kRows; ++t) v[j] += c[t] * A[t][j];
-  }
-  for (; i < m; ++i) {
-    const double* A_i = a + i * D;
-    r[i] = dot8(A_i, x, D) - y[i];
-    const double c = f(r[i]);
-    for (int64_t j = 0; j < D; ++j) v[j] += c * A_i[j];
-  }
+  for (; i + 4 <= m; i += 4) rows_pass<4>(a + i * D, x, y + i, D, l1, r + i, v);
+  for (; i < m; ++i) rows_pass<1>(a + i * D, x, y + i, D, l1, r + i, v);
 }
 }  // namespace
 
@@ -267,7 +254,7 @@ void MatrixSensingProblem::step(const torch::Tensor& res) {
   auto& sc = scratch_;
   const bool computed = sc.residuals.defined() && res.is_same(sc.residuals);  // its adjoint is in sc.G
   sc.residuals = torch::Tensor();
-  if (!loopable(U_) || !(computed || loopable(res))) {  // the ops, on other devices and under autograd
+  if (!computed) {  // the ops: on other devices, under autograd, or given other residuals than the last computed
     auto grad = adjoint(l1 ? res.sign() : res).mm(U_) * (2.0 / m);
     if (scaledgd) {
       auto P = U_.t().mm(U_) + config_.lambda * torch::eye(config_.k, U_.options());
@@ -277,11 +264,10 @@ void MatrixSensingProblem::step(const torch::Tensor& res) {
     ++iteration_;
     return;
   }
-  // G = sum_i f(r_i) A_i (d x d), then grad = (G U) (2/m), a row of G at a time.
+  // G = sum_i f(r_i) A_i (d x d, from residuals()), then grad = (G U) (2/m),
+  // a row of G at a time.
   const int64_t d = config_.d, k = config_.k;
-  torch::Tensor G_ops;  // given other residuals than the last computed: their adjoint, by the ops
-  if (!computed) G_ops = adjoint(l1 ? res.sign() : res).contiguous();
-  const double* g = computed ? sc.G.data() : G_ops.data_ptr<double>();
+  const double* g = sc.G.data();
   U_ = U_.contiguous();
   double* u = U_.data_ptr<double>();
   sc.grad.assign(static_cast<size_t>(d * k), 0.0);
