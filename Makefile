@@ -52,6 +52,9 @@ bench: build
 	  --benchmark_out=$(BUILD)/bench/double_descent.json --benchmark_out_format=json
 	./$(BUILD)/bench_grokking --benchmark_repetitions=3 --benchmark_display_aggregates_only=true \
 	  --benchmark_out=$(BUILD)/bench/grokking.json --benchmark_out_format=json
+	./$(BUILD)/bench_mlp_step --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true \
+	  --benchmark_display_aggregates_only=true \
+	  --benchmark_out=$(BUILD)/bench/mlp_step.json --benchmark_out_format=json
 	./$(BUILD)/bench_optimizer --benchmark_repetitions=5 --benchmark_enable_random_interleaving=true \
 	  --benchmark_display_aggregates_only=true \
 	  --benchmark_out=$(BUILD)/bench/optimizer.json --benchmark_out_format=json

@@ -8,6 +8,7 @@
 
 #include "tasks/fashion_mnist.h"
 #include "tasks/models/relu_mlp.h"
+#include "tasks/models/relu_mlp_backprop.h"
 #include "tasks/stacking.h"
 #include "tasks/training.h"
 
@@ -91,38 +92,19 @@ Metrics metrics_of(const torch::Tensor& train_logits, const torch::Tensor& test_
           {"test_error", error(test_logits, m.y_test)}};
 }
 
-// The linear layers of S members at once: x [S, rows, in], W [S, out, in],
-// b [S, 1, out]. Each product is the one torch::nn::Linear computes for a
-// member alone, with the same operands in the same layout, so the BLAS
-// kernel sums in the same order: bit for bit the same values. (Autograd's
-// own backward of baddbmm computes dW as x^T g, transposed: in another order.)
-// Below 400 multiply-adds LibTorch's bmm takes a naive kernel that a single
-// matmul never does, so small products go member by member.
-torch::Tensor member_mm(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& bias = {}) {
-  if (a.size(1) * a.size(2) * b.size(2) >= 400)
-    return bias.defined() ? torch::baddbmm(bias, a, b) : torch::bmm(a, b);
-  std::vector<torch::Tensor> out;
-  for (int64_t i = 0; i < a.size(0); ++i)
-    out.push_back(bias.defined() ? torch::addmm(bias[i][0], a[i], b[i]) : torch::mm(a[i], b[i]));
-  return torch::stack(out);
+// The layers of a member alone in the stacked form ReluMlpBackprop takes: a
+// stack of one, viewing the parameters and the gradients the optimizer holds.
+std::vector<ReluMlpBackprop::Layer> layers_of(ReluMlp& net) {
+  torch::NoGradGuard no_grad;
+  std::vector<ReluMlpBackprop::Layer> layers;
+  auto add = [&](torch::nn::Linear& linear) {
+    layers.push_back({linear->weight.unsqueeze(0), linear->bias.view({1, 1, -1}), linear->weight.grad().unsqueeze(0),
+                      linear->bias.grad().view({1, 1, -1})});
+  };
+  for (auto& h : net->hidden) add(h);
+  add(net->out);
+  return layers;
 }
-
-struct StackedLinear : torch::autograd::Function<StackedLinear> {
-  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, torch::Tensor x, torch::Tensor W, torch::Tensor b) {
-    ctx->saved_data["x_grad"] = x.requires_grad();
-    ctx->save_for_backward({x, W});
-    return member_mm(x, W.transpose(1, 2), b);
-  }
-  static torch::autograd::variable_list backward(torch::autograd::AutogradContext* ctx,
-                                                 torch::autograd::variable_list grads) {
-    auto saved = ctx->get_saved_variables();
-    const auto& x = saved[0];
-    const auto& W = saved[1];
-    const auto& g = grads[0];
-    auto dx = ctx->saved_data["x_grad"].toBool() ? member_mm(g, W) : torch::Tensor();
-    return {dx, member_mm(g.transpose(1, 2), x), g.sum(1, /*keepdim=*/true)};
-  }
-};
 
 }  // namespace
 
@@ -134,6 +116,7 @@ void MlpClassifier::run(const RunContext& ctx, MetricSink& sink) const {
   auto& net = m.net;
   sink.summary("parameters", static_cast<double>(parameter_count(net)));
   auto opt = make_optimizer(net->parameters(), optimizer_of(p));
+  ReluMlpBackprop backprop(layers_of(net));  // on the parameters as the optimizer re-homed them
 
   auto log = [&](int64_t epoch) {
     torch::NoGradGuard no_grad;
@@ -145,9 +128,7 @@ void MlpClassifier::run(const RunContext& ctx, MetricSink& sink) const {
     auto order = torch::randperm(n, m.gen, torch::kInt64).to(device);
     for (int64_t start = 0; start < n; start += batch) {
       auto idx = order.slice(0, start, std::min(start + batch, n));
-      auto loss = torch::nn::functional::cross_entropy(net->forward(m.X.index_select(0, idx)), m.y.index_select(0, idx));
-      opt->zero_grad();
-      loss.backward();
+      backprop.gradients(m.X.index_select(0, idx).unsqueeze(0), m.y.index_select(0, idx));
       opt->step();
     }
     if (epoch % ctx.log_every == 0 || epoch == epochs) log(epoch);
@@ -202,20 +183,24 @@ void MlpClassifier::run_stack(const std::vector<RunContext>& ctxs, StackSinks& s
         W[i].copy_(layer->weight);
         b[i][0].copy_(layer->bias);
       }
-      weights.push_back(W.requires_grad_());
-      biases.push_back(b.requires_grad_());
+      weights.push_back(W);
+      biases.push_back(b);
       parameters.push_back(weights.back());
       parameters.push_back(biases.back());
     }
   }
   auto forward = [&](torch::Tensor x) {  // x [S, rows, d] -> logits [S, rows, 10]
     for (int64_t l = 0; l <= layers; ++l) {
-      x = StackedLinear::apply(x, weights[l], biases[l]);
+      x = member_mm(x, weights[l].transpose(1, 2), biases[l]);
       if (l < layers) x = torch::relu(x);
     }
     return x;
   };
   auto opt = make_optimizer(parameters, optimizer_of(p));
+  std::vector<ReluMlpBackprop::Layer> stacked;  // on the parameters as the optimizer re-homed them
+  for (int64_t l = 0; l <= layers; ++l)
+    stacked.push_back({weights[l], biases[l], weights[l].grad(), biases[l].grad()});
+  ReluMlpBackprop backprop(std::move(stacked));
 
   std::vector<torch::Tensor> train_X, test_X, train_y;
   for (auto& m : members) train_X.push_back(m.X), test_X.push_back(m.X_test), train_y.push_back(m.y);
@@ -239,17 +224,8 @@ void MlpClassifier::run_stack(const std::vector<RunContext>& ctxs, StackSinks& s
     for (int64_t start = 0; start < n; start += batch) {
       const int64_t rows = std::min(start + batch, n) - start;
       auto idx = order.slice(1, start, start + rows).reshape(-1);
-      auto logits = forward(X_all.index_select(0, idx).view({S, rows, -1}));
-      // Each member's mean over its batch, summed: member i's weights get
-      // exactly the gradient of its own loss.
-      auto loss = torch::nn::functional::cross_entropy(
-                      logits.view({S * rows, 10}), y_all.index_select(0, idx),
-                      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone))
-                      .view({S, rows})
-                      .mean(1)
-                      .sum();
-      opt->zero_grad();
-      loss.backward();
+      // Member i's weights get exactly the gradient of its own mean loss.
+      backprop.gradients(X_all.index_select(0, idx).view({S, rows, -1}), y_all.index_select(0, idx));
       opt->step();
     }
     if (epoch % ctxs[0].log_every == 0 || epoch == epochs) log(epoch);
