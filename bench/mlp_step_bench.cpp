@@ -84,10 +84,10 @@ static void BM_MlpStepMatmuls(benchmark::State& state) {
   }
 }
 
-#define MLP_WIDTHS ->Arg(8)->Arg(32)->Arg(64)->Arg(128)->Arg(512)->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime()
+#define MLP_WIDTHS ->Arg(8)->Arg(32)->Arg(48)->Arg(64)->Arg(128)->Arg(512)->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime()
 BENCHMARK(BM_MlpStepAutograd) MLP_WIDTHS;
-BENCHMARK(BM_MlpStepByHand)->ArgNames({"k", "S"})->Args({8, 1})->Args({32, 1})->Args({64, 1})->Args({128, 1})->Args({512, 1})
-    ->Args({8, 3})->Args({32, 3})->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime();
+BENCHMARK(BM_MlpStepByHand)->ArgNames({"k", "S"})->Args({8, 1})->Args({32, 1})->Args({48, 1})->Args({64, 1})->Args({128, 1})->Args({512, 1})
+    ->Args({8, 3})->Args({32, 3})->Args({48, 3})->Args({64, 3})->Args({128, 3})->Unit(benchmark::kMicrosecond)->MeasureProcessCPUTime();
 BENCHMARK(BM_MlpStepMatmuls) MLP_WIDTHS;
 
 int main(int argc, char** argv) {
