@@ -66,6 +66,10 @@ ReluMlpBackprop::ReluMlpBackprop(std::vector<Layer> layers) : layers_(std::move(
     TORCH_CHECK(l.weight.scalar_type() == torch::kFloat32, "ReluMlpBackprop: float32 weights");
     TORCH_CHECK(l.weight_grad.sizes() == l.weight.sizes() && l.bias_grad.sizes() == l.bias.sizes(),
                 "ReluMlpBackprop: each gradient has its parameter's shape");
+    if (&l != &layers_.front())  // one hidden width: dx's two buffers serve every layer
+      TORCH_CHECK(l.weight.size(2) == layers_[0].weight.size(1) &&
+                      (&l == &layers_.back() || l.weight.size(1) == layers_[0].weight.size(1)),
+                  "ReluMlpBackprop: the hidden layers are all of one width, each taking the last's output");
     torch::NoGradGuard no_grad;  // views of the parameters, not differentiable ones
     slices_.push_back({Members(l.weight), Members(l.weight.transpose(1, 2)), Members(l.bias, /*rows_of_one=*/true),
                        Members(l.weight_grad), Members(l.bias_grad)});

@@ -121,6 +121,11 @@ TEST_CASE("the hand-written ReLU MLP backward refuses what it does not compute",
     REQUIRE_THROWS_WITH(backprop.gradients(x, torch::zeros({5}, torch::kInt64)),
                         Catch::Contains("one label per row of every member"));
   }
+  SECTION("layers that do not chain") {
+    auto layers = stack.layers;
+    layers[1].weight = torch::zeros({2, 10, 9}), layers[1].weight_grad = torch::zeros({2, 10, 9});
+    REQUIRE_THROWS_WITH(ReluMlpBackprop(layers), Catch::Contains("each taking the last's output"));
+  }
   SECTION("float64 inputs") {
     REQUIRE_THROWS_WITH(backprop.gradients(x.to(torch::kFloat64), torch::zeros({10}, torch::kInt64)),
                         Catch::Contains("contiguous float32"));
