@@ -203,12 +203,19 @@ torch::Tensor MatrixSensingProblem::adjoint(const torch::Tensor& c) const {
   auto v = A_.t().mv(c);
   if (!loopable(v)) return (v / w_).index_select(0, unpack_).view({d, d});
   auto out = torch::empty({d, d}, v.options());
-  const double* vs = v.data_ptr<double>();
+  unpack_adjoint(v.data_ptr<double>(), out.data_ptr<double>());
+  return out;
+}
+
+void MatrixSensingProblem::unpack_adjoint(const double* v, double* out) const {
   const double* w = w_.data_ptr<double>();
   const int64_t* un = unpack_.data_ptr<int64_t>();
-  double* o = out.data_ptr<double>();
-  for (int64_t j = 0; j < d * d; ++j) o[j] = vs[un[j]] / w[un[j]];
-  return out;
+  for (int64_t j = 0, n = config_.d * config_.d; j < n; ++j) out[j] = v[un[j]] / w[un[j]];
+}
+
+torch::Tensor MatrixSensingProblem::preconditioned(const torch::Tensor& grad) const {
+  auto P = U_.t().mm(U_) + config_.lambda * torch::eye(config_.k, U_.options());
+  return torch::linalg::solve(P, grad.t(), /*left=*/true).t();  // grad P^-1, P symmetric
 }
 
 torch::Tensor MatrixSensingProblem::residuals() const {
@@ -239,8 +246,7 @@ torch::Tensor MatrixSensingProblem::residuals() const {
   auto res = torch::empty({m}, U.options());
   residuals_and_adjoint(A_.data_ptr<double>(), sc.x.data(), y_.data_ptr<double>(), m, D,
                         config_.optimizer == "l1_subgradient", res.data_ptr<double>(), sc.v.data());
-  const int64_t* un = unpack_.data_ptr<int64_t>();
-  for (int64_t j = 0; j < d * d; ++j) sc.G[static_cast<size_t>(j)] = sc.v[static_cast<size_t>(un[j])] / w[un[j]];
+  unpack_adjoint(sc.v.data(), sc.G.data());
   sc.residuals = res;
   return res;
 }
@@ -256,11 +262,7 @@ void MatrixSensingProblem::step(const torch::Tensor& res) {
   sc.residuals = torch::Tensor();
   if (!computed) {  // the ops: on other devices, under autograd, or given other residuals than the last computed
     auto grad = adjoint(l1 ? res.sign() : res).mm(U_) * (2.0 / m);
-    if (scaledgd) {
-      auto P = U_.t().mm(U_) + config_.lambda * torch::eye(config_.k, U_.options());
-      grad = torch::linalg::solve(P, grad.t(), /*left=*/true).t();  // grad P^-1, P symmetric
-    }
-    U_.sub_(grad, lr);
+    U_.sub_(scaledgd ? preconditioned(grad) : grad, lr);
     ++iteration_;
     return;
   }
@@ -281,9 +283,7 @@ void MatrixSensingProblem::step(const torch::Tensor& res) {
     for (int64_t l = 0; l < k; ++l) o[l] *= 2.0 / m;
   }
   if (scaledgd) {
-    auto grad = torch::from_blob(sc.grad.data(), {d, k}, U_.options());
-    auto P = U_.t().mm(U_) + config_.lambda * torch::eye(k, U_.options());
-    U_.sub_(torch::linalg::solve(P, grad.t(), /*left=*/true).t(), lr);  // grad P^-1, P symmetric
+    U_.sub_(preconditioned(torch::from_blob(sc.grad.data(), {d, k}, U_.options())), lr);
   } else {
     for (int64_t i = 0; i < d * k; ++i) u[i] -= lr * sc.grad[static_cast<size_t>(i)];
   }

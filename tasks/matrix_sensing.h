@@ -67,6 +67,8 @@ class MatrixSensingProblem {
 
  private:
   torch::Tensor pack(const torch::Tensor& X) const;  // w * X's upper triangle, as A_ reads it
+  void unpack_adjoint(const double* v, double* out) const;  // d x d from A^T c (packed), on a CPU
+  torch::Tensor preconditioned(const torch::Tensor& grad) const;  // ScaledGD's grad (U^T U + lambda I)^-1
 
  private:
   friend class MatrixSensing;  // run_stack trains several problems' iterates as one
