@@ -10,8 +10,11 @@
 #   2. the double-descent MLP ci tier stacked (--stack auto: every width in
 #      stacks of its 3 seeds on a GPU) and one run per process (--stack off),
 #      wall time of each, and each compared with the CPU baseline;
-#   3. the grokking and matrix-sensing ci tiers, timed, compared with theirs;
-#   4. the other suites' ci tiers, timed, compared with theirs.
+#   3. the grokking MLP stacked against one run at a time: 16 seeds of the ci
+#      tier's adamw_lr1e-2_wd0 point (2000 epochs), --stack auto (one stack of
+#      16 on a GPU) and --stack off, wall time of each, the two files compared;
+#   4. the grokking and matrix-sensing ci tiers, timed, compared with theirs;
+#   5. the other suites' ci tiers, timed, compared with theirs.
 # Everything goes to OUT: summary.txt (a line per step: rc, seconds), each
 # step's log, the .h5 files, nvidia-smi's view.
 #
@@ -19,15 +22,15 @@
 # (../shared/device/pack-deps.sh) and named in the run's carry; a device
 # command may run 10 minutes, so in two calls while the machine stays warm
 # (its build folder is kept between them):
-#   bash bench/gpu_check.sh "$OUT" build smoke mlp     # about 6-8 minutes
+#   bash bench/gpu_check.sh "$OUT" build smoke mlp grok  # about 7-9 minutes
 #   bash bench/gpu_check.sh "$OUT" ci                  # CI_SUITES="..." to pick, CI_LIMIT s each
 # Here, to try the script's flow without a GPU (the CPU build in BUILD,
 # smoke tiers and the MLP ci tier at 20 epochs):
-#   GPU_CHECK_DEVICE=cpu BUILD=build-dev bash bench/gpu_check.sh /tmp/gpu-check smoke mlp
+#   GPU_CHECK_DEVICE=cpu BUILD=build-dev bash bench/gpu_check.sh /tmp/gpu-check smoke mlp grok
 set -uo pipefail
 out=${1:-${OUT:-/tmp/gpu-check}}
 shift || true
-phases=" ${*:-build smoke mlp ci} "
+phases=" ${*:-build smoke mlp grok ci} "
 device=${GPU_CHECK_DEVICE:-cuda}
 wants() { [[ "$phases" == *" $1 "* ]]; }
 mkdir -p "$out"
@@ -96,7 +99,20 @@ if [ "$quick" = 0 ] && wants mlp; then
   done
 fi
 
-# 3, 4. ci tiers, the most wanted first, each against its CPU baseline
+# 3. the stacked grokking MLP against one run at a time (a CPU stacks none of it)
+grok_args=(--tier ci --filter point=adamw_lr1e-2_wd0 --filter dtype=float64 --seeds 0-15)
+[ "$quick" = 1 ] && grok_args=(--tier ci --filter point=adamw_lr1e-2_wd0 --filter dtype=float64 --seeds 0-3 --set epochs=50)
+if wants grok; then
+  for stack in auto off; do
+    step "grok-stack-$stack" 240 "$run" configs/grokking.yaml "${grok_args[@]}" --device "$device" --jobs 1 \
+      --stack "$stack" --out "$out/grokking-seeds-$device-stack-$stack.h5" --force
+  done
+  step "compare-grok-stack" 60 "$compare" "$out/grokking-seeds-$device-stack-off.h5" \
+    "$out/grokking-seeds-$device-stack-auto.h5"
+  verdict "compare-grok-stack"
+fi
+
+# 4, 5. ci tiers, the most wanted first, each against its CPU baseline
 wants ci || exit 0
 [ "$quick" = 1 ] && { note "on a CPU: no ci tiers (make regress runs them)"; exit 0; }
 : "${CI_SUITES:=grokking matrix_sensing double_descent_linear double_descent_rf benign_overfitting benign_overfitting_kernel benign_overfitting_xor robust_overfitting}"

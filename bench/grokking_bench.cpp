@@ -169,6 +169,33 @@ static void BM_GrokkingGradientMatmulFloor(benchmark::State& state) {
 }
 BENCHMARK(BM_GrokkingGradientMatmulFloor)->Apply(gradient_args);
 
+// S members' gradients as one stack (tasks/modular_arithmetic.cpp,
+// run_stack), float64 at the ci tier's width (100) and the paper's (200):
+// per_member is the stacked gradient's time over S, against S = 1, a run
+// alone. ModularArithmetic::stacks keeps stacks off a CPU on this figure.
+static void BM_GrokkingGradientStacked(benchmark::State& state) {
+  torch::NoGradGuard no_grad;
+  const int64_t S = state.range(0), width = state.range(1), p = 113, n = p * p * 2 / 5;
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(0);
+  std::vector<genbench::PairMlpBackprop::Layer> layers;
+  for (auto [out, in] : {std::pair<int64_t, int64_t>{width, 2 * p}, {width, width}, {p, width}}) {
+    auto w = (torch::rand({S, out, in}, gen, torch::kFloat64) * 2 - 1) / std::sqrt(static_cast<double>(in));
+    layers.push_back({w, torch::zeros_like(w)});
+  }
+  genbench::PairMlpBackprop backprop(layers, p);
+  auto a = torch::randint(0, p, {S, n}, gen, torch::kInt64), b = torch::randint(0, p, {S, n}, gen, torch::kInt64);
+  auto y = (a + b).remainder(p).view(-1);
+  for (auto _ : state) backprop.gradients(a, b, y);
+  state.counters["per_member"] =
+      benchmark::Counter(static_cast<double>(S), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_GrokkingGradientStacked)
+    ->ArgNames({"members", "width"})
+    ->ArgsProduct({{1, 2, 4}, {100, 200}})
+    ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime()
+    ->ComputeStatistics("min", [](const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); });
+
 static void BM_GrokkingTransformer(benchmark::State& state) {
   auto params = defaults();
   params.set("model", std::string("transformer"));

@@ -10,6 +10,7 @@
 #include "tasks/gradient_filters.h"
 #include "tasks/models/modular_nets.h"
 #include "tasks/models/pair_mlp_backprop.h"
+#include "tasks/stacking.h"
 
 namespace genbench {
 
@@ -159,6 +160,34 @@ PairNetwork make_network(const ModularArithmeticConfig& config, at::Generator& g
   return net;
 }
 
+// One logged row of a run (run and run_stack share it, so a member logs what
+// it would alone); true when the run should end there (stop_test_accuracy).
+bool log_row(int64_t epoch, PairNetwork& net, const std::vector<torch::Tensor>& params, const PairSplit& data,
+             const ModularArithmeticConfig& config, MetricSink& sink) {
+  auto train = evaluate(net, data.a, data.b, data.y, config.loss);
+  auto test = evaluate(net, data.a_test, data.b_test, data.y_test, config.loss);
+  double norm_squared = 0;
+  {
+    torch::NoGradGuard no_grad;
+    for (const auto& w : params) norm_squared += w.pow(2).sum().item<double>();
+  }
+  sink.log(epoch, {{"train_loss", train.loss},
+                   {"train_accuracy", train.accuracy},
+                   {"test_loss", test.loss},
+                   {"test_accuracy", test.accuracy},
+                   {"weight_norm", std::sqrt(norm_squared)},
+                   {"softmax_collapse", train.softmax_collapse}});
+  return config.stop_test_accuracy > 0 && test.accuracy >= config.stop_test_accuracy;
+}
+
+// The one parameter besides the seed in which the members of a stack may
+// differ: it only scales the initial draw.
+const char* const kStackFree = "init_scale";
+
+bool stacks_as_mlp(const ModularArithmeticConfig& c) {
+  return c.model == "mlp" && c.loss == "cross_entropy" && !c.quadratic && !c.bias && !c.orthogonal_grad;
+}
+
 }  // namespace
 
 ModularArithmeticConfig ModularArithmeticConfig::from(const Params& p) {
@@ -213,30 +242,15 @@ void ModularArithmetic::run(const RunContext& ctx, MetricSink& sink) const {
   sink.summary("parameters", static_cast<double>(parameters));
   auto opt = make_optimizer(params, config.optimizer);
   Grokfast grokfast(config.grokfast, config.grokfast_alpha, config.grokfast_lambda, config.grokfast_window);
-  // The relu MLP's cross-entropy gradient by hand on a CPU: autograd's bits,
-  // nearer the matmul floor (bench/grokking_bench.cpp, BM_GrokkingGradient*).
-  // Other models, losses and devices: autograd.
+  // The relu MLP's cross-entropy gradient by hand: autograd's bits, nearer
+  // the matmul floor (bench/grokking_bench.cpp, BM_GrokkingGradient*), the
+  // same code as a stack's. Other models and losses: autograd.
   std::optional<PairMlpBackprop> backprop;
-  if (config.loss == "cross_entropy" && device.is_cpu())
+  if (config.loss == "cross_entropy")
     if (auto mlp = std::dynamic_pointer_cast<PairMlpImpl>(net.module); mlp && PairMlpBackprop::covers(*mlp))
       backprop.emplace(PairMlp(mlp));
 
-  auto log = [&](int64_t epoch) {  // true when the run should end here
-    auto train = evaluate(net, data.a, data.b, data.y, config.loss);
-    auto test = evaluate(net, data.a_test, data.b_test, data.y_test, config.loss);
-    double norm_squared = 0;
-    {
-      torch::NoGradGuard no_grad;
-      for (const auto& w : params) norm_squared += w.pow(2).sum().item<double>();
-    }
-    sink.log(epoch, {{"train_loss", train.loss},
-                     {"train_accuracy", train.accuracy},
-                     {"test_loss", test.loss},
-                     {"test_accuracy", test.accuracy},
-                     {"weight_norm", std::sqrt(norm_squared)},
-                     {"softmax_collapse", train.softmax_collapse}});
-    return config.stop_test_accuracy > 0 && test.accuracy >= config.stop_test_accuracy;
-  };
+  auto log = [&](int64_t epoch) { return log_row(epoch, net, params, data, config, sink); };
 
   const int64_t batch = config.batch_size > 0 ? std::min(config.batch_size, n_train) : n_train;
   int64_t step = 0;
@@ -265,6 +279,124 @@ void ModularArithmetic::run(const RunContext& ctx, MetricSink& sink) const {
         return;
       }
     }
+  }
+}
+
+// ⊥Grad is left out: its projection is per weight tensor, and a stacked
+// tensor holds every member's.
+std::vector<std::vector<size_t>> ModularArithmetic::stacks(const std::vector<StackCandidate>& runs,
+                                                           const std::string& device, int64_t max_size) const {
+  if (device == "cpu") return {};
+  return stacks_of_equal_params(runs, {kStackFree}, max_size > 0 ? max_size : 64,
+                                [](const Params& p) { return stacks_as_mlp(ModularArithmeticConfig::from(p)); });
+}
+
+void ModularArithmetic::run_stack(const std::vector<RunContext>& ctxs, StackSinks& sinks) const {
+  const auto& shared = ctxs[0].params;  // every member has these but init_scale
+  const auto config = ModularArithmeticConfig::from(shared);
+  if (!stacks_as_mlp(config))
+    throw TaskError("modular_arithmetic: a stack trains the relu MLP without biases on cross-entropy, without orthogonal_grad");
+  for (const auto& ctx : ctxs) {
+    auto a = ctx.params, b = shared;
+    a.set(kStackFree, 1.0), b.set(kStackFree, 1.0);
+    if (a.values() != b.values())
+      throw TaskError("modular_arithmetic: the members of a stack may differ only in seed and init_scale");
+  }
+  const auto S = static_cast<int64_t>(ctxs.size());
+  const auto device = torch::Device(ctxs[0].device);
+  const auto& stop = ctxs[0].stop;
+
+  // Each member draws what its run alone draws, in that order: the split, then the weights.
+  struct Member {
+    at::Generator gen;
+    PairSplit data;
+    PairNetwork net;
+    std::vector<torch::Tensor> params;
+    bool done = false;  // ended by stop_test_accuracy: logs no more (its weights train on with the stack)
+  };
+  std::vector<Member> members;
+  for (size_t i = 0; i < ctxs.size(); ++i) {
+    Member m;
+    m.gen = at::make_generator<at::CPUGeneratorImpl>(ctxs[i].seed);
+    m.data = split_table(config, m.gen, device);
+    m.net = make_network(ModularArithmeticConfig::from(ctxs[i].params), m.gen, device);
+    m.params = m.net.module->parameters();
+    int64_t parameters = 0;
+    for (const auto& w : m.params) parameters += w.numel();
+    sinks.summary(i, "train_size", static_cast<double>(m.data.y.size(0)));
+    sinks.summary(i, "test_size", static_cast<double>(m.data.y_test.size(0)));
+    sinks.summary(i, "parameters", static_cast<double>(parameters));
+    members.push_back(std::move(m));
+  }
+
+  // Layer l of every member as one tensor [S, out, in], trained by one
+  // optimizer; each member's weights become its slices, so its own module
+  // evaluates it as a run alone would.
+  std::vector<torch::Tensor> stacked;
+  {
+    torch::NoGradGuard no_grad;
+    for (size_t l = 0; l < members[0].params.size(); ++l) {
+      std::vector<torch::Tensor> layer;
+      for (auto& m : members) layer.push_back(m.params[l]);
+      stacked.push_back(torch::stack(layer));
+    }
+  }
+  auto opt = make_optimizer(stacked, config.optimizer);
+  std::vector<PairMlpBackprop::Layer> layers;
+  {
+    torch::NoGradGuard no_grad;
+    for (size_t l = 0; l < stacked.size(); ++l) {
+      layers.push_back({stacked[l], stacked[l].grad()});
+      for (int64_t i = 0; i < S; ++i) members[i].params[l].set_data(stacked[l][i]);
+    }
+  }
+  PairMlpBackprop backprop(std::move(layers), config.modulus);
+  Grokfast grokfast(config.grokfast, config.grokfast_alpha, config.grokfast_lambda, config.grokfast_window);
+
+  std::vector<torch::Tensor> column_a, column_b, column_y;
+  for (auto& m : members) column_a.push_back(m.data.a), column_b.push_back(m.data.b), column_y.push_back(m.data.y);
+  const auto a = torch::stack(column_a), b = torch::stack(column_b), y = torch::stack(column_y);  // [S, n]
+  const auto labels_all = y.view(-1);
+  const int64_t n_train = y.size(1);
+
+  auto log = [&](int64_t epoch) {  // false when no member goes on
+    bool going = false;
+    for (int64_t i = 0; i < S; ++i) {
+      auto& m = members[i];
+      if (!sinks.active(i) || m.done) continue;
+      if (log_row(epoch, m.net, m.params, m.data, config, sinks.member(i))) {
+        m.done = true;
+        if (epoch > 0 && epoch < config.epochs) sinks.summary(i, "stopped_early_at", static_cast<double>(epoch));
+      }
+      going = going || (sinks.active(i) && !m.done);
+    }
+    return going;
+  };
+
+  const int64_t batch = config.batch_size > 0 ? std::min(config.batch_size, n_train) : n_train;
+  int64_t step = 0;
+  bool going = log(0);
+  for (int64_t epoch = 1; epoch <= config.epochs && !stop && going; ++epoch) {
+    torch::Tensor perm;  // [S, n]: each member's own order
+    if (batch < n_train) {
+      std::vector<torch::Tensor> orders;
+      for (auto& m : members) orders.push_back(torch::randperm(n_train, m.gen, torch::kInt64));
+      perm = torch::stack(orders).to(device);
+    }
+    for (int64_t start = 0; start < n_train; start += batch) {
+      torch::Tensor xa = a, xb = b, labels = labels_all;
+      if (perm.defined()) {
+        auto idx = perm.slice(1, start, std::min(start + batch, n_train));
+        xa = a.gather(1, idx), xb = b.gather(1, idx), labels = y.gather(1, idx).reshape(-1);
+      }
+      ++step;
+      if (config.warmup_steps > 0)
+        opt->set_lr(config.optimizer.lr * std::min(1.0, static_cast<double>(step) / static_cast<double>(config.warmup_steps)));
+      backprop.gradients(xa, xb, labels);  // member i's weights get the gradient of its own mean loss
+      grokfast.apply(stacked);             // elementwise: each member's filter is its own
+      opt->step();
+    }
+    if (epoch % ctxs[0].log_every == 0 || epoch == config.epochs) going = log(epoch);
   }
 }
 

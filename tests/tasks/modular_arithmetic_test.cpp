@@ -4,6 +4,7 @@
 #include "tasks/modular_arithmetic.h"
 
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <cmath>
 #include <map>
 
@@ -131,4 +132,67 @@ TEST_CASE("Grokfast filters change the trajectory, and stop_test_accuracy ends a
 
   auto stopped = train(small({{"stop_test_accuracy", 1e-9}}));  // reached at the first logged epoch
   CHECK(stopped.steps == std::vector<int64_t>{0});
+}
+
+TEST_CASE("a stack of seeds and init scales trains every member bit for bit as it trains alone",
+          "[tasks][modular_arithmetic][stack]") {
+  auto variant = GENERATE(as<std::map<std::string, ParamValue>>{},
+                          std::map<std::string, ParamValue>{{"batch_size", int64_t{64}}},
+                          std::map<std::string, ParamValue>{{"grokfast", std::string("ema")}, {"warmup_steps", int64_t{7}}},
+                          std::map<std::string, ParamValue>{{"grokfast", std::string("ma")}, {"grokfast_window", int64_t{5}}},
+                          std::map<std::string, ParamValue>{{"dtype", std::string("float32")}, {"depth", int64_t{3}}},
+                          std::map<std::string, ParamValue>{{"stop_test_accuracy", 0.1}, {"train_fraction", 0.8}, {"epochs", int64_t{300}}});
+  std::string name;
+  for (const auto& [k, v] : variant) name += k + "=" + format_value(v) + " ";
+  CAPTURE(name);
+  variant.emplace("epochs", int64_t{30});
+  std::vector<Params> params{small(variant), small(variant), small(variant)};
+  params[2].set("init_scale", 0.5);
+  std::vector<uint64_t> seeds{0, 1, 2};
+  auto stacked = test::train_stack(ModularArithmetic(), params, seeds, 5);
+  std::vector<std::vector<int64_t>> steps;
+  for (size_t i = 0; i < params.size(); ++i) {
+    CAPTURE(i);
+    auto alone = train(params[i], seeds[i], 5);
+    CHECK(stacked[i].steps == alone.steps);
+    CHECK(stacked[i].summaries == alone.summaries);
+    CHECK(stacked[i].rows == alone.rows);  // every metric, bit for bit
+    steps.push_back(alone.steps);
+  }
+  if (params[0].get_float("stop_test_accuracy") > 0) {  // the members end apart: one stops while the others go on
+    CHECK(stacked[0].summaries.count("stopped_early_at"));
+    CHECK((steps[0] != steps[1] || steps[1] != steps[2]));
+  }
+}
+
+TEST_CASE("the grokking MLP stacks on a GPU only, runs equal but for seed and init_scale",
+          "[tasks][modular_arithmetic][stack]") {
+  ModularArithmetic task;
+  std::vector<Params> params{small(), small(), small(), small({{"init_scale", 0.5}}), small({{"lr", 1e-3}}),
+                             small({{"model", std::string("transformer")}}), small({{"model", std::string("transformer")}}),
+                             small({{"orthogonal_grad", true}}), small({{"orthogonal_grad", true}}),
+                             small({{"dtype", std::string("float32")}}), small({{"dtype", std::string("float32")}})};
+  std::vector<StackCandidate> runs;
+  for (const auto& p : params) runs.push_back({&p, runs.size()});
+  auto sorted = [](std::vector<std::vector<size_t>> groups) {
+    std::sort(groups.begin(), groups.end());
+    return groups;
+  };
+  SECTION("not on a CPU, where a stack is slower than its runs one by one") { CHECK(task.stacks(runs, "cpu", 0).empty()); }
+  SECTION("on a GPU: the relu MLP without ⊥Grad, at most max_size a stack") {
+    CHECK(sorted(task.stacks(runs, "cuda:0", 0)) == std::vector<std::vector<size_t>>{{0, 1, 2, 3}, {9, 10}});
+    CHECK(sorted(task.stacks(runs, "cuda:0", 2)) == std::vector<std::vector<size_t>>{{0, 1}, {2, 3}, {9, 10}});
+  }
+  SECTION("members that differ in more, or that no stack trains, are refused") {
+    std::atomic<bool> stop{false};
+    Recorder a, b;
+    StackSinks sinks({&a, &b}, [](size_t, std::exception_ptr) {});
+    std::vector<RunContext> other_lr{{params[0], 0, "cpu", 5, stop}, {params[4], 1, "cpu", 5, stop}};
+    REQUIRE_THROWS_WITH(task.run_stack(other_lr, sinks),
+                        "modular_arithmetic: the members of a stack may differ only in seed and init_scale");
+    std::vector<RunContext> orthogonal{{params[7], 0, "cpu", 5, stop}, {params[8], 1, "cpu", 5, stop}};
+    REQUIRE_THROWS_WITH(task.run_stack(orthogonal, sinks),
+                        "modular_arithmetic: a stack trains the relu MLP without biases on cross-entropy, "
+                        "without orthogonal_grad");
+  }
 }
