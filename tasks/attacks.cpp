@@ -4,6 +4,21 @@
 
 namespace genbench {
 
+namespace {
+
+// A draw from the run's generator, which is a CPU one on every device (one
+// stream of draws wherever the run trains; LibTorch refuses a CPU generator
+// for a CUDA tensor): made on the CPU, then moved to `like`'s device.
+torch::Tensor uniform_like(at::IntArrayRef sizes, at::Generator& gen, const torch::Tensor& like) {
+  return torch::rand(sizes, gen, like.options().device(torch::kCPU)).to(like.device());
+}
+
+torch::Tensor normal_like(at::IntArrayRef sizes, at::Generator& gen, const torch::Tensor& like) {
+  return torch::randn(sizes, gen, like.options().device(torch::kCPU)).to(like.device());
+}
+
+}  // namespace
+
 torch::Tensor Ball::per_sample_norm(const torch::Tensor& v) const {
   return v.flatten(1).norm(2, 1).clamp_min(1e-12).view({-1, 1, 1, 1});
 }
@@ -14,9 +29,9 @@ torch::Tensor Ball::project(const torch::Tensor& delta) const {
 }
 
 torch::Tensor Ball::random(const torch::Tensor& like, at::Generator& gen) const {
-  if (linf) return (torch::rand(like.sizes(), gen, like.options()) * 2 - 1) * eps;
-  auto direction = torch::randn(like.sizes(), gen, like.options());
-  auto radius = torch::rand({like.size(0), 1, 1, 1}, gen, like.options()) * eps;
+  if (linf) return (uniform_like(like.sizes(), gen, like) * 2 - 1) * eps;
+  auto direction = normal_like(like.sizes(), gen, like);
+  auto radius = uniform_like({like.size(0), 1, 1, 1}, gen, like) * eps;
   return direction / per_sample_norm(direction) * radius;
 }
 
@@ -57,7 +72,7 @@ torch::Tensor elle_error(torch::nn::Sequential& model, const torch::Tensor& x, c
                          const Ball& ball, at::Generator& gen) {
   auto none = torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone);
   auto xa = (x + ball.random(x, gen)).clamp(0, 1), xb = (x + ball.random(x, gen)).clamp(0, 1);
-  auto a = torch::rand({x.size(0), 1, 1, 1}, gen, x.options());
+  auto a = uniform_like({x.size(0), 1, 1, 1}, gen, x);
   auto xc = (1 - a) * xa + a * xb;
   auto w = a.view({-1});
   auto la = torch::nn::functional::cross_entropy(model->forward(xa), y, none);
