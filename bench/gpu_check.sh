@@ -62,6 +62,11 @@ fi
 if [ "$quick" = 0 ] && wants build; then
   nvidia-smi > "$out/nvidia-smi.txt" 2>&1
   note "torch $(python3 -c 'import torch; print(torch.__version__, torch.version.cuda)')"
+  # PyTorch's Linux wheels before 2.6 use the pre-C++11 std::string ABI, and
+  # TorchConfig.cmake then builds everything that way: Debian's yaml-cpp and
+  # HDF5 C++ (the new ABI) would not link. Said first, so a failed link reads.
+  abi=$(python3 -c 'import torch; print(int(torch._C._GLIBCXX_USE_CXX11_ABI))' 2>/dev/null)
+  note "torch C++11 ABI: ${abi:-unknown}$([ "$abi" = 0 ] && echo ' (pre-C++11: Debian'"'"'s yaml-cpp and HDF5 C++ will not link)')"
   # .devdeps/env.sh puts the PyTorch's CMake prefix first on CMAKE_PREFIX_PATH
   step configure 240 cmake -S . -B "$bin" -G Ninja -DCMAKE_BUILD_TYPE=Release -DGENBENCH_CXX_STANDARD=20 \
     -DCMAKE_CUDA_ARCHITECTURES=90 || exit 1
