@@ -252,7 +252,7 @@ int main(int argc, char** argv) {
   app.add_option("--stack", o.stack,
                  "auto, off or N: train compatible runs of the sweep as one batched model, at most N a stack "
                  "(default: the suite's stack:, auto; results are the same either way)");
-  app.add_option("--device", o.device, "cpu, cuda, cuda:i or auto (default cpu)");
+  app.add_option("--device", o.device, "cpu, cuda (every GPU: each new worker on the one with the fewest), cuda:i (that one) or auto (default cpu)");
   app.add_option("--out", o.out, "results file (default results/<suite>-<tier>-<UTC time>.h5)")->type_name("FILE");
   app.add_option("--shard", o.shard,
                  "run only the I-th of N contiguous slices of the plan (0 <= I < N); the file keeps the whole plan, "

@@ -201,7 +201,9 @@ InvocationOutcome run_invocation(const Invocation& inv, const InvocationOptions&
   }
   SchedulerOptions sched;
   sched.jobs = o.jobs > 0 ? o.jobs : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  sched.device = resolve_device(o.device);
+  sched.devices = resolve_devices(o.device);
+  sched.device = sched.devices[0];
+  for (size_t i = 1; i < sched.devices.size(); ++i) sched.device += "," + sched.devices[i];  // the file's and the log's
   sched.threads = inv.suite.threads;
   sched.worker_exe = o.worker_exe;
   sched.run_timeout_s = o.run_timeout_s;
@@ -241,7 +243,7 @@ InvocationOutcome run_invocation(const Invocation& inv, const InvocationOptions&
       writer->commit();
     };
     callbacks.checkpoint_every_s = o.checkpoint_s;
-    outcome.complete = run_jobs(plan_jobs(todo, sched.device, stack, sched.jobs), sched, callbacks, progress);
+    outcome.complete = run_jobs(plan_jobs(todo, sched.devices[0], stack, sched.jobs), sched, callbacks, progress);
   } catch (const ResultsError& e) {
     outcome.write_error = e.what();
   }

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <map>
 #include <memory>
 
@@ -53,6 +54,7 @@ struct Worker {
   std::string protocol_error;
   std::chrono::steady_clock::time_point started;  // of the job in progress
   bool timed_out = false;            // killed for running past run_timeout_s
+  std::string device;                // where its runs train, for its whole life
   bool busy() const { return !runs.empty(); }
   bool all_ended() const {
     for (char e : ended)
@@ -126,14 +128,14 @@ void assign(Worker& w, const std::vector<RunSpec>& job, const SchedulerOptions& 
     r.point = run.point;
     r.params = run.params;
     r.log_every = run.log_every;
-    r.device = options.device;
+    r.device = w.device;
     w.records.push_back(std::move(r));
   }
   w.ended.assign(job.size(), 0);
   w.reported.assign(job.size(), 0);
   w.started = std::chrono::steady_clock::now();
   w.err_tail.clear();
-  auto frame = encode_frame(encode_spec({job, options.device, options.threads}));
+  auto frame = encode_frame(encode_spec({job, w.device, options.threads}));
   // The worker is idle and its stdin pipe empty, so this small write does not
   // block; a dead worker shows as EPIPE here and as failed runs below.
   (void)!::write(w.in_fd, frame.data(), frame.size());
@@ -242,6 +244,16 @@ std::vector<RunSpec> execution_order(std::vector<RunSpec> runs) {
     return reversed(rank[a.point]) < reversed(rank[b.point]);
   });
   return runs;
+}
+
+std::string least_held(const std::vector<std::string>& devices, const std::vector<std::string>& held) {
+  if (devices.empty()) throw std::logic_error("least_held: no devices");
+  size_t best = 0, fewest = SIZE_MAX;
+  for (size_t i = 0; i < devices.size(); ++i) {
+    const auto count = static_cast<size_t>(std::count(held.begin(), held.end(), devices[i]));
+    if (count < fewest) best = i, fewest = count;
+  }
+  return devices[best];
 }
 
 std::vector<std::vector<RunSpec>> plan_jobs(const std::vector<RunSpec>& ordered, const std::string& device,
@@ -369,7 +381,10 @@ bool run_jobs(const std::vector<std::vector<RunSpec>>& jobs, const SchedulerOpti
     for (auto& w : workers)
       if (!w->busy() && w->in_fd >= 0 && !stopping && next < jobs.size()) start(*w);
     while (!stopping && static_cast<int>(workers.size()) < options.jobs && next < jobs.size()) {
+      std::vector<std::string> held;
+      for (const auto& w : workers) held.push_back(w->device);
       workers.push_back(spawn(options, env));
+      workers.back()->device = least_held(options.devices.empty() ? std::vector<std::string>{options.device} : options.devices, held);
       start(*workers.back());
     }
     for (auto& w : workers)  // nothing more to do: end of input lets an idle worker exit

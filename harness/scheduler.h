@@ -24,6 +24,9 @@ class Progress;
 struct SchedulerOptions {
   int jobs = 1;
   std::string device = "cpu";
+  // The devices the workers are spread over, each new worker on the one with
+  // the fewest (several GPUs: `--device cuda`); empty: every worker on `device`.
+  std::vector<std::string> devices;
   int64_t threads = 1;     // LibTorch/OpenBLAS/OpenMP threads in each worker
   std::string worker_exe;  // the bench-run binary; started as `worker_exe --worker`
   // A run still going after this many seconds is killed and fails (0: no limit):
@@ -71,6 +74,10 @@ std::vector<RunSpec> execution_order(std::vector<RunSpec> runs);
 // Results do not depend on it: a member logs what it would alone.
 std::vector<std::vector<RunSpec>> plan_jobs(const std::vector<RunSpec>& ordered, const std::string& device,
                                             int64_t stack, int workers);
+
+// Of `devices`, the one `held` (the devices of the live workers) names least
+// often, the first of a tie: where the next worker goes.
+std::string least_held(const std::vector<std::string>& devices, const std::vector<std::string>& held);
 
 // Runs `runs`, one a worker at a time. Returns false when the sweep was interrupted.
 bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, const SweepCallbacks& callbacks,

@@ -141,6 +141,19 @@ std::string resolve_device(const std::string& requested) {
   return "cuda:" + std::to_string(index);
 }
 
+std::vector<std::string> spread_devices(const std::string& requested, const std::string& resolved, int64_t gpus) {
+  if (resolved == "cpu" || (requested != "cuda" && requested != "auto") || gpus < 2) return {resolved};
+  std::vector<std::string> all;
+  for (int64_t i = 0; i < gpus; ++i) all.push_back("cuda:" + std::to_string(i));
+  return all;
+}
+
+std::vector<std::string> resolve_devices(const std::string& requested) {
+  const auto resolved = resolve_device(requested);
+  const int64_t gpus = resolved == "cpu" ? 0 : static_cast<int64_t>(torch::cuda::device_count());
+  return spread_devices(requested, resolved, gpus);
+}
+
 std::string torch_version() {
   return std::to_string(TORCH_VERSION_MAJOR) + "." + std::to_string(TORCH_VERSION_MINOR) + "." +
          std::to_string(TORCH_VERSION_PATCH);

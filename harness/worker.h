@@ -5,6 +5,7 @@
 #include <chrono>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "harness/protocol.h"
 #include "tasks/task.h"
@@ -64,6 +65,12 @@ int worker_main();
 // "cpu", "cuda", "cuda:N" or "auto", checked against this LibTorch build.
 // Returns the device to use; throws ConfigError when it is not available.
 std::string resolve_device(const std::string& requested);
+// The devices a sweep's workers are spread over: for "cuda" and "auto" on a
+// machine of several GPUs, every one (cuda:0 ... cuda:gpus-1); else just
+// `resolved` (what resolve_device gave; "cuda:N" pins every worker to N).
+std::vector<std::string> spread_devices(const std::string& requested, const std::string& resolved, int64_t gpus);
+// Both: resolve_device, then spread over the GPUs this LibTorch sees.
+std::vector<std::string> resolve_devices(const std::string& requested);
 std::string torch_version();
 
 }  // namespace genbench

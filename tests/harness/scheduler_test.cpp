@@ -6,10 +6,12 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <csignal>
 
 #include "harness/progress.h"
 #include "harness/scheduler.h"
+#include "harness/worker.h"
 #include "support.h"
 
 using namespace genbench;
@@ -171,4 +173,36 @@ TEST_CASE("bench-run reads --stack as auto, off or a number", "[scheduler][stack
   auto r = test::bench_run({dir.file("s.yaml"), "--stack", "many", "--out", dir.file("o.h5")});
   CHECK(r.exit_code == 2);
   CHECK(r.err.find("--stack: expected auto, off or a number of runs >= 1, found 'many'") != std::string::npos);
+}
+
+TEST_CASE("workers spread over the GPUs of a machine, each new one on the device the fewest hold",
+          "[scheduler][device]") {
+  using Devices = std::vector<std::string>;
+  SECTION("cuda and auto name every GPU; cuda:N, one GPU or the CPU, one device") {
+    CHECK(spread_devices("cuda", "cuda:0", 3) == Devices{"cuda:0", "cuda:1", "cuda:2"});
+    CHECK(spread_devices("auto", "cuda:0", 2) == Devices{"cuda:0", "cuda:1"});
+    CHECK(spread_devices("cuda:1", "cuda:1", 3) == Devices{"cuda:1"});
+    CHECK(spread_devices("cuda", "cuda:0", 1) == Devices{"cuda:0"});
+    CHECK(spread_devices("auto", "cpu", 0) == Devices{"cpu"});
+    CHECK(spread_devices("cpu", "cpu", 4) == Devices{"cpu"});
+  }
+  SECTION("the next worker goes where the fewest live workers are, the first of a tie") {
+    const Devices gpus{"cuda:0", "cuda:1", "cuda:2"};
+    CHECK(least_held(gpus, {}) == "cuda:0");
+    CHECK(least_held(gpus, {"cuda:0"}) == "cuda:1");
+    CHECK(least_held(gpus, {"cuda:0", "cuda:1", "cuda:2", "cuda:0"}) == "cuda:1");
+    CHECK(least_held(gpus, {"cuda:1", "cuda:2"}) == "cuda:0");  // cuda:0's worker died: its successor goes there
+    CHECK(least_held({"cpu"}, {"cpu", "cpu"}) == "cpu");
+  }
+  SECTION("each run is given its worker's device") {
+    SchedulerOptions options;
+    options.jobs = 3;
+    options.devices = {"cuda:0", "cuda:1"};
+    auto runs = run_with_worker("kill -SEGV $$", 3, options);  // the worker never reads it: the record is the scheduler's
+    REQUIRE(runs.size() == 3);
+    Devices devices;
+    for (const auto& r : runs) devices.push_back(r.device);
+    std::sort(devices.begin(), devices.end());
+    CHECK(devices == Devices{"cuda:0", "cuda:0", "cuda:1"});
+  }
 }
