@@ -231,7 +231,7 @@ int main(int argc, char** argv) {
   app.add_option("--tier", o.tier, "a tier of the suite (smoke, ci, full...); default: the suite's default_tier");
   cli::repeatable(app.add_option("--set", o.sets, "set a parameter in every run, over the file's values (repeatable)"))
       ->type_name("KEY=VALUE");
-  cli::repeatable(app.add_option("--filter", o.filters, "keep runs where it holds: k=2, seed<2, optimizer!=gd, point=name (repeatable)"))
+  cli::repeatable(app.add_option("--filter", o.filters, "keep runs where it holds: k=2, seed<2, optimizer!=gd, point=part (of the point's name) (repeatable)"))
       ->type_name("EXPR");
   app.add_option("--seeds", o.seeds, "the seeds of every point, over the tier's: 5 (0-4), 0-9, 1,3,7 or 0-4,9")
       ->type_name("SEEDS");
