@@ -34,7 +34,7 @@ class PairMlpBackprop {
   struct Layer {
     torch::Tensor weight, weight_grad;
   };
-  enum class Kernels { Native, Aten };  // Native: loops on a CPU, ATen ops elsewhere
+  using Kernels = BackpropKernels;  // Native: loops on a CPU, ATen ops elsewhere
 
   // Whether the network is one this computes: relu, no biases.
   static bool covers(const PairMlpImpl& net);

@@ -32,8 +32,8 @@ torch::Tensor member_mm(const torch::Tensor& a, const torch::Tensor& b, const to
 namespace {
 
 // relu in place: what clamp_min(x, 0) computes, NaN and -0 kept.
-void relu_in_place(torch::Tensor& x) {
-  if (!x.is_cpu()) {
+void relu_in_place(torch::Tensor& x, bool loops) {
+  if (!loops) {
     at::relu_(x);
     return;
   }
@@ -44,8 +44,8 @@ void relu_in_place(torch::Tensor& x) {
 
 // relu's backward in place: threshold_backward(grad, output, 0) keeps the
 // gradient where the output is > 0.
-void mask_by_output(torch::Tensor& grad, const torch::Tensor& output) {
-  if (!grad.is_cpu()) {
+void mask_by_output(torch::Tensor& grad, const torch::Tensor& output, bool loops) {
+  if (!loops) {
     at::threshold_backward_out(grad, grad, output, 0);
     return;
   }
@@ -57,9 +57,10 @@ void mask_by_output(torch::Tensor& grad, const torch::Tensor& output) {
 
 }  // namespace
 
-ReluMlpBackprop::ReluMlpBackprop(std::vector<Layer> layers) : layers_(std::move(layers)) {
+ReluMlpBackprop::ReluMlpBackprop(std::vector<Layer> layers, Kernels kernels) : layers_(std::move(layers)) {
   TORCH_CHECK(!layers_.empty(), "ReluMlpBackprop: no layers");
   S_ = layers_[0].weight.size(0);
+  loops_ = kernels == Kernels::Native && layers_[0].weight.is_cpu();
   for (const auto& l : layers_) {
     TORCH_CHECK(l.weight.dim() == 3 && l.weight.size(0) == S_ && l.bias.dim() == 3 && l.bias.size(1) == 1,
                 "ReluMlpBackprop: a layer is a weight [S, out, in] and a bias [S, 1, out]");
@@ -109,7 +110,7 @@ void ReluMlpBackprop::gradients(const torch::Tensor& x, const torch::Tensor& y) 
   const Members input(x);
   for (int64_t l = 0; l < depth; ++l) {
     member_mm_out(outputs_[l], l ? outputs_[l - 1] : input, slices_[l].weight_t, &slices_[l].bias);
-    if (l + 1 < depth) relu_in_place(outputs_[l].all);
+    if (l + 1 < depth) relu_in_place(outputs_[l].all, loops_);
   }
   at::_log_softmax_out(log_probs_, outputs_.back().all.view({S_ * rows, classes}), 1, false);
 
@@ -117,7 +118,7 @@ void ReluMlpBackprop::gradients(const torch::Tensor& x, const torch::Tensor& y) 
   // (the stack's mean(1) divides its ones by rows; alone, nll_loss divides by
   // its total weight, rows) at each target, 0 elsewhere.
   const float value = -(1.0f / static_cast<float>(rows));
-  if (!y.is_cpu()) {
+  if (!loops_) {
     dlog_probs_.zero_();
     dlog_probs_.scatter_(1, y.reshape({-1, 1}), value);
   } else {
@@ -149,7 +150,7 @@ void ReluMlpBackprop::gradients(const torch::Tensor& x, const torch::Tensor& y) 
     const bool to_hidden = grad != &dhidden_;
     auto& into = to_hidden ? dhidden_ : dprevious_;
     member_mm_out(into, *grad, slices.weight, nullptr);
-    mask_by_output(into.all, outputs_[l - 1].all);
+    mask_by_output(into.all, outputs_[l - 1].all, loops_);
     grad = &into;
     grad_t = to_hidden ? &dhidden_t_ : &dprevious_t_;
   }

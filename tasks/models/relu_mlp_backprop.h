@@ -35,6 +35,11 @@ struct Members {
 };
 void member_mm_out(Members& out, const Members& a, const Members& b, const Members* bias);
 
+// How a hand-written backward computes what is not a product: Native, loops
+// on a CPU and ATen ops on other devices; Aten, ATen ops everywhere (how the
+// tests reach, on a CPU, the code a GPU runs).
+enum class BackpropKernels { Native, Aten };
+
 class ReluMlpBackprop {
  public:
   // Layer l of every member, in stacked form: weight [S, out, in], bias
@@ -43,7 +48,8 @@ class ReluMlpBackprop {
   struct Layer {
     torch::Tensor weight, bias, weight_grad, bias_grad;
   };
-  explicit ReluMlpBackprop(std::vector<Layer> layers);
+  using Kernels = BackpropKernels;
+  explicit ReluMlpBackprop(std::vector<Layer> layers, Kernels kernels = Kernels::Native);
 
   // Overwrites member i's gradients with d loss_i / d theta_i, where loss_i is
   // the mean cross-entropy over member i's rows: x [S, rows, in] float32,
@@ -59,6 +65,7 @@ class ReluMlpBackprop {
   std::vector<Layer> layers_;
   std::vector<Slices> slices_;
   int64_t S_;
+  bool loops_;                    // the CPU loops, not the ATen ops
   std::vector<Members> outputs_;  // each layer's output, [S, rows, out]; relu'd but the last
   Members dlogits_, dlogits_t_, dhidden_, dhidden_t_, dprevious_, dprevious_t_;
   torch::Tensor log_probs_;

@@ -1,7 +1,7 @@
 // The double-descent MLP's hand-written backward is autograd's, bit for bit:
 // for a member alone (torch::nn::Linear, relu, cross_entropy) and for every
 // member of a stack, each gradient compared with equal() against that
-// member's own autograd.
+// member's own autograd, through the CPU loops and through the ATen ops a GPU takes.
 #include "tasks/models/relu_mlp_backprop.h"
 
 #include <ATen/CPUGeneratorImpl.h>
@@ -72,9 +72,10 @@ TEST_CASE("the hand-written ReLU MLP backward gives each member autograd's gradi
   const int64_t S = GENERATE(1, 3);
   const int64_t depth = GENERATE(1, 2);
   const int64_t width = GENERATE(3, 24, 64);
-  CAPTURE(S, depth, width);
+  const auto kernels = GENERATE(BackpropKernels::Native, BackpropKernels::Aten);  // Aten: the path a GPU takes
+  CAPTURE(S, depth, width, kernels == BackpropKernels::Aten);
   auto stack = make(S, width, depth);
-  ReluMlpBackprop backprop(stack.layers);
+  ReluMlpBackprop backprop(stack.layers, kernels);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(99);
   auto batch = [&](int64_t rows) {
     return std::pair{torch::randn({S, rows, kIn}, gen, torch::kFloat32),
