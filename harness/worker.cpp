@@ -171,6 +171,25 @@ static bool read_exact(int fd, void* dst, size_t size) {
   return true;
 }
 
+namespace {
+
+// float32 means float32 on a GPU too: cuDNN's convolutions would otherwise
+// round float32 operands to TF32 (a 10-bit mantissa) on Ampere and later,
+// which moves what the float32 suites measure (catastrophic overfitting's
+// tipping point, softmax collapse) for no reason a researcher chose; cuBLAS's
+// TF32 is off by default in LibTorch and is kept off. cuDNN picks
+// deterministic algorithms, without timing them, so a rerun on the same GPU
+// repeats. The flags touch only the CUDA backends.
+void float32_exact_on_gpus() {
+  auto& context = at::globalContext();
+  context.setAllowTF32CuDNN(false);
+  context.setAllowTF32CuBLAS(false);
+  context.setDeterministicCuDNN(true);
+  context.setBenchmarkCuDNN(false);
+}
+
+}  // namespace
+
 int worker_main() {
   // The protocol owns the real stdout; anything else printed goes to stderr,
   // which the parent keeps for the error message of a crashed run.
@@ -178,6 +197,7 @@ int worker_main() {
   ::dup2(STDERR_FILENO, STDOUT_FILENO);
   std::signal(SIGINT, SIG_IGN);  // the parent decides; it sends SIGTERM
   std::signal(SIGTERM, on_terminate);
+  float32_exact_on_gpus();
 
   for (;;) {  // one spec (a run or a stack) after another, until the parent closes our stdin
     uint32_t size = 0;
