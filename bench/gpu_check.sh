@@ -15,8 +15,13 @@
 #      16 on a GPU) and --stack off, wall time of each, the two files compared;
 #   4. the grokking and matrix-sensing ci tiers, timed, compared with theirs;
 #   5. the other suites' ci tiers, timed, compared with theirs.
-# Everything goes to OUT: summary.txt (a line per step: rc, seconds), each
-# step's log, the .h5 files, nvidia-smi's view.
+# The device returns at most 8 files from its $OUT (16 MiB each), so the
+# steps write to a work folder (GPU_CHECK_WORK, default /tmp/gpu-check-work,
+# emptied first) and OUT
+# gets three files, remade after every step so that a call stopped at its
+# time limit still returns what finished: summary.txt (a line per step: rc,
+# seconds; each comparison's verdict), logs.tar.gz (each step's log,
+# nvidia-smi's view) and results.tar.gz (the .h5 files).
 #
 # On the device, from the checkout's root, with .devdeps packed here first
 # (../shared/device/pack-deps.sh) and named in the run's carry; a device
@@ -28,15 +33,28 @@
 # smoke tiers and the MLP ci tier at 20 epochs):
 #   GPU_CHECK_DEVICE=cpu BUILD=build-dev bash bench/gpu_check.sh /tmp/gpu-check smoke mlp grok
 set -uo pipefail
-out=${1:-${OUT:-/tmp/gpu-check}}
+back=${1:-${OUT:-/tmp/gpu-check}}  # what comes back: the three files
 shift || true
+out=${GPU_CHECK_WORK:-${TMPDIR:-/tmp}/gpu-check-work}  # every step's log and files, this call's only
 phases=" ${*:-build smoke mlp grok ci} "
 device=${GPU_CHECK_DEVICE:-cuda}
 wants() { [[ "$phases" == *" $1 "* ]]; }
-mkdir -p "$out"
+rm -rf "$out"
+mkdir -p "$back" "$out"
 summary=$out/summary.txt
 
-note() { echo "[$(date -u +%T)] $*" | tee -a "$summary"; }
+# OUT's three files, each written beside and renamed, so none is ever half there
+pack() {
+  cp "$summary" "$back/summary.txt.tmp" && mv "$back/summary.txt.tmp" "$back/summary.txt"
+  (cd "$out" && find . -type f ! -name '*.h5' -print0 | tar -c --null -T - | gzip -1 > "$back/logs.tar.gz.tmp") &&
+    mv "$back/logs.tar.gz.tmp" "$back/logs.tar.gz"
+  (cd "$out" && find . -type f -name '*.h5' -print0 | tar -c --null -T - | gzip -1 > "$back/results.tar.gz.tmp") &&
+    mv "$back/results.tar.gz.tmp" "$back/results.tar.gz"
+}
+note() {
+  echo "[$(date -u +%T)] $*" | tee -a "$summary"
+  pack
+}
 # step NAME SECONDS CMD...: runs CMD under a time limit, its output in NAME.log
 step() {
   local name=$1 limit=$2
@@ -48,7 +66,10 @@ step() {
   return $rc
 }
 # the verdict line of a bench-compare log
-verdict() { grep -E '^result:' "$out/$1.log" | tail -1 | sed "s/^/  $1: /" | tee -a "$summary"; }
+verdict() {
+  grep -E '^result:' "$out/$1.log" | tail -1 | sed "s/^/  $1: /" | tee -a "$summary"
+  pack
+}
 
 if [ "$device" = cpu ]; then
   bin=${BUILD:-build}
@@ -60,7 +81,7 @@ else
   source .devdeps/env.sh
 fi
 if [ "$quick" = 0 ] && wants build; then
-  nvidia-smi > "$out/nvidia-smi.txt" 2>&1
+  nvidia-smi > "$out/nvidia-smi.txt" 2>&1 || true
   note "torch $(python3 -c 'import torch; print(torch.__version__, torch.version.cuda)')"
   # PyTorch's Linux wheels before 2.6 use the pre-C++11 std::string ABI, and
   # TorchConfig.cmake then builds everything that way: Debian's yaml-cpp and
@@ -72,6 +93,7 @@ if [ "$quick" = 0 ] && wants build; then
     -DCMAKE_CUDA_ARCHITECTURES=90 || exit 1
   step build 420 cmake --build "$bin" --target bench-run bench-compare -j "$(nproc)" || {
     tail -40 "$out/build.log" > "$out/build-tail.log"
+    pack
     exit 1
   }
 fi
