@@ -25,10 +25,11 @@
 #
 # On the device, from the checkout's root, with .devdeps packed here first
 # (../shared/device/pack-deps.sh) and named in the run's carry; a device
-# command may run 10 minutes, so in two calls while the machine stays warm
-# (its build folder is kept between them):
-#   bash bench/gpu_check.sh "$OUT" build smoke mlp grok  # about 7-9 minutes
-#   bash bench/gpu_check.sh "$OUT" ci                  # CI_SUITES="..." to pick, CI_LIMIT s each
+# command may run 10 minutes, and a warm machine goes back 30 s after a call,
+# so in three calls one right after the other (the build folder is kept):
+#   bash bench/gpu_check.sh "$OUT" build smoke     # about 5-7 minutes
+#   bash bench/gpu_check.sh "$OUT" mlp grok        # about 2-4 minutes
+#   bash bench/gpu_check.sh "$OUT" ci              # CI_SUITES="..." to pick, CI_LIMIT s each
 # Here, to try the script's flow without a GPU (the CPU build in BUILD,
 # smoke tiers and the MLP ci tier at 20 epochs):
 #   GPU_CHECK_DEVICE=cpu BUILD=build-dev bash bench/gpu_check.sh /tmp/gpu-check smoke mlp grok
