@@ -311,6 +311,7 @@ bool run_all(const std::vector<RunSpec>& runs, const SchedulerOptions& options, 
 bool run_jobs(const std::vector<std::vector<RunSpec>>& jobs, const SchedulerOptions& options,
               const SweepCallbacks& callbacks, Progress& progress) {
   const auto env = worker_env(options.threads);
+  const auto devices = options.devices.empty() ? std::vector<std::string>{options.device} : options.devices;
   std::vector<std::unique_ptr<Worker>> workers;
   size_t next = 0;
   bool stopping = false, killed = false;
@@ -384,7 +385,7 @@ bool run_jobs(const std::vector<std::vector<RunSpec>>& jobs, const SchedulerOpti
       std::vector<std::string> held;
       for (const auto& w : workers) held.push_back(w->device);
       workers.push_back(spawn(options, env));
-      workers.back()->device = least_held(options.devices.empty() ? std::vector<std::string>{options.device} : options.devices, held);
+      workers.back()->device = least_held(devices, held);
       start(*workers.back());
     }
     for (auto& w : workers)  // nothing more to do: end of input lets an idle worker exit

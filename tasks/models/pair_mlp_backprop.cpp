@@ -109,6 +109,8 @@ PairMlpBackprop::PairMlpBackprop(std::vector<Layer> layers, int64_t p, Kernels k
     slices_.push_back({Members(w), Members(w.transpose(1, 2)), Members(layers_[l].weight_grad)});
   }
   loops_ = kernels == Kernels::Native && first.is_cpu();
+  if (!loops_)  // member i's first row in the stacked columns
+    column_offsets_ = (torch::arange(S_, first.options().dtype(torch::kInt64)) * (2 * p)).view({S_, 1});
 }
 
 void PairMlpBackprop::resize(int64_t n) {
@@ -140,9 +142,8 @@ void PairMlpBackprop::gradients(const torch::Tensor& a_in, const torch::Tensor& 
   // Off the loops: each member's rows of a and b as rows of the stacked columns.
   torch::Tensor rows_a, rows_b;
   if (!loops_) {
-    auto offsets = (torch::arange(S_, a.options()) * (2 * p)).view({S_, 1});
-    rows_a = (a + offsets).view(-1);
-    rows_b = (b + offsets + p).view(-1);
+    rows_a = (a + column_offsets_).view(-1);
+    rows_b = (b + (column_offsets_ + p)).view(-1);
   }
 
   // Forward, keeping each relu output (its own mask).

@@ -63,6 +63,7 @@ class PairMlpBackprop {
   Members logits_;
   Members dlogits_, dlogits_t_, dhidden_, dhidden_t_, dprevious_, dprevious_t_;
   torch::Tensor log_probs_, dcolumns_;       // [S * n, p], [S, 2p, width]
+  torch::Tensor column_offsets_;             // off the loops: [S, 1], i * 2p
   torch::Tensor dlog_probs_;                 // nll_loss's gradient: -1/n at each (i, y_i), else 0
   torch::Tensor marked_;                     // the y whose entries dlog_probs_ holds now
 };
