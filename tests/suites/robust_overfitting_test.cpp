@@ -73,12 +73,13 @@ void check_cures(const ResultsFile& file) {
 
 }  // namespace
 
-// What holds on every CPU measured (two AMD EPYC hosts, where the baselines
-// results/baselines/robust_overfitting-ci.h5 and -ci.AuthenticAMD-2.h5 were
-// made, and two Intel Xeon hosts with AVX-512, -ci.GenuineIntel.h5 and -2.h5): the
+// What holds on every CPU measured (three AMD EPYC hosts, where the baselines
+// results/baselines/robust_overfitting-ci.h5, -ci.AuthenticAMD-2.h5 (Zen 1) and
+// -ci.AuthenticAMD-3.h5 (Zen 5, AVX-512) were made, and two Intel Xeon hosts
+// with AVX-512, -ci.GenuineIntel.h5 and -2.h5): the
 // collapse is a tipping point, and rounding moves it. FGSM training becomes robust on every
 // seed and collapses on at least one. GradAlign (lambda 0.5) learns
-// robustness on both seeds on AMD and on the first Intel host, on one of two
+// robustness on both seeds on every AMD host and on the first Intel host, on one of two
 // on the second (seed 1 never passes 0.15 there): the suite's description
 // has the figures, and its claims say "on some seed".
 TEST_CASE("every claim of the robust-overfitting ci tier holds and a collapse masks the gradient",
