@@ -29,7 +29,7 @@ double bare_loop(uint64_t seed, std::vector<double>& errors) {
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
   const int64_t D = kD * (kD + 1) / 2;
-  auto Q = std::get<0>(torch::linalg::qr(torch::randn({kD, kR}, gen, f64)));
+  auto Q = std::get<0>(torch::linalg_qr(torch::randn({kD, kR}, gen, f64)));
   auto X_star = (Q * torch::tensor(std::vector<double>{1.0, 0.5}, f64)).mm(Q.t());
   std::vector<int64_t> upper, unpack(kD * kD);
   std::vector<double> w;

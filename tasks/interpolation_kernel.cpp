@@ -34,7 +34,7 @@ torch::Tensor kernel_matrix(const torch::Tensor& A, const torch::Tensor& B, cons
 
 torch::Tensor kernel_coefficients(const torch::Tensor& K, const torch::Tensor& y, double ridge) {
   const auto n = K.size(0);
-  if (ridge > 0) return torch::linalg::solve(K + ridge * static_cast<double>(n) * torch::eye(n, K.options()), y, true);
+  if (ridge > 0) return torch::linalg_solve(K + ridge * static_cast<double>(n) * torch::eye(n, K.options()), y, true);
   auto [lambda, V] = at::linalg_eigh(K);
   const double cutoff = static_cast<double>(n) * std::numeric_limits<double>::epsilon() * lambda.abs().max().item<double>();
   auto keep = lambda.abs() > cutoff;

@@ -133,13 +133,13 @@ void LinearRegression::run(const RunContext& ctx, MetricSink& sink) const {
       // Whichever of the p x p and n x n systems is smaller.
       auto nl = static_cast<double>(n) * ridge;
       if (p <= n)
-        beta_hat = torch::linalg::solve(X.t().mm(X) + nl * torch::eye(p, X.options()), X.t().mv(y), true);
+        beta_hat = torch::linalg_solve(X.t().mm(X) + nl * torch::eye(p, X.options()), X.t().mv(y), true);
       else
-        beta_hat = X.t().mv(torch::linalg::solve(X.mm(X.t()) + nl * torch::eye(n, X.options()), y, true));
+        beta_hat = X.t().mv(torch::linalg_solve(X.mm(X.t()) + nl * torch::eye(n, X.options()), y, true));
     } else if (p >= 2 * n) {
       // Far past the threshold X X^T is well conditioned: the n x n (kernel)
       // form costs 2 n^2 p against an SVD's ~4 n^2 p plus forming a p x n pinv.
-      beta_hat = X.t().mv(torch::linalg::solve(X.mm(X.t()), y, true));
+      beta_hat = X.t().mv(torch::linalg_solve(X.mm(X.t()), y, true));
     } else {
       beta_hat = at::linalg_pinv(X).mv(y);  // SVD-based: the min-norm solution on any device, also at p = n
     }

@@ -77,7 +77,7 @@ MatrixSensingProblem::MatrixSensingProblem(const MatrixSensingConfig& config, ui
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
 
-  auto Q = std::get<0>(torch::linalg::qr(torch::randn({d, config.r}, gen, f64)));
+  auto Q = std::get<0>(torch::linalg_qr(torch::randn({d, config.r}, gen, f64)));
   auto eig = torch::tensor(config.eigenvalues, f64);
   auto X_star = (Q * eig).mm(Q.t());
 
@@ -215,7 +215,7 @@ void MatrixSensingProblem::unpack_adjoint(const double* v, double* out) const {
 
 torch::Tensor MatrixSensingProblem::preconditioned(const torch::Tensor& grad) const {
   auto P = U_.t().mm(U_) + config_.lambda * torch::eye(config_.k, U_.options());
-  return torch::linalg::solve(P, grad.t(), /*left=*/true).t();  // grad P^-1, P symmetric
+  return torch::linalg_solve(P, grad.t(), /*left=*/true).t();  // grad P^-1, P symmetric
 }
 
 torch::Tensor MatrixSensingProblem::residuals() const {
@@ -464,7 +464,7 @@ void MatrixSensing::run_stack(const std::vector<RunContext>& ctxs, StackSinks& s
     if (damping.defined()) {
       auto P = U.transpose(1, 2).bmm(U) + damping, rhs = grad.transpose(1, 2);
       try {
-        grad = torch::linalg::solve(P, rhs, /*left=*/true).transpose(1, 2);
+        grad = torch::linalg_solve(P, rhs, /*left=*/true).transpose(1, 2);
       } catch (const c10::Error&) {
         // A member's U^T U + lambda I is singular (lambda = 0 and U lost
         // rank): it fails with the error it would fail with alone, and the
@@ -473,7 +473,7 @@ void MatrixSensing::run_stack(const std::vector<RunContext>& ctxs, StackSinks& s
         std::vector<torch::Tensor> solved;
         for (int64_t j = 0; j < n; ++j) {
           try {
-            solved.push_back(torch::linalg::solve(P[j], rhs[j], /*left=*/true).t());
+            solved.push_back(torch::linalg_solve(P[j], rhs[j], /*left=*/true).t());
             solvable.push_back(j);
           } catch (const c10::Error&) {
             sinks.fail(live[static_cast<size_t>(j)], std::current_exception());

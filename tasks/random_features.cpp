@@ -43,9 +43,9 @@ void RandomFeatures::run(const RunContext& ctx, MetricSink& sink) const {
   } else {
     double nl = static_cast<double>(n) * ridge;
     if (N <= n)
-      B = torch::linalg::solve(phi.t().mm(phi) + nl * torch::eye(N, phi.options()), phi.t().mm(Y), true);
+      B = torch::linalg_solve(phi.t().mm(phi) + nl * torch::eye(N, phi.options()), phi.t().mm(Y), true);
     else
-      B = phi.t().mm(torch::linalg::solve(phi.mm(phi.t()) + nl * torch::eye(n, phi.options()), Y, true));
+      B = phi.t().mm(torch::linalg_solve(phi.mm(phi.t()) + nl * torch::eye(n, phi.options()), Y, true));
   }
   auto train_out = phi.mm(B);
   auto test_out = torch::relu(X_test.mm(W)).mm(B);
