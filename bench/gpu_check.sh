@@ -23,6 +23,9 @@
 # seconds; each comparison's verdict), logs.tar.gz (each step's log,
 # nvidia-smi's view) and results.tar.gz (the .h5 files).
 #
+# Before a device session, bench/check_torch2_headers.py here compiles the
+# checkout against LibTorch 2.x headers (C++20), so that the build step below
+# does not fail on an API that 1.13 has and 2.x removed.
 # On the device, from the checkout's root, with .devdeps packed here first
 # (../shared/device/pack-deps.sh) and named in the run's carry; a device
 # command may run 10 minutes, and a warm machine goes back 30 s after a call,
