@@ -76,10 +76,11 @@ REUSE ?= 0
 # A ci tier can be exact on one CPU and another result on the next: robust
 # overfitting sits on a tipping point (catastrophic overfitting), and the
 # kernels of AVX2, AVX-512 and of two Intel Xeon and three AMD EPYC hosts
-# round differently. Such a suite keeps a baseline per CPU measured, <suite>-ci.<name>.h5 beside
-# <suite>-ci.h5, and its ci tier is "same" when it matches any of them (which
-# one is printed); matching none, it is compared with this vendor's baseline
-# (<suite>-ci.<vendor_id>.h5) or the default, and that verdict stands.
+# round differently. Such a suite keeps a baseline per CPU measured,
+# <suite>-ci.<name>.h5 beside <suite>-ci.h5, and its ci tier is "same" when
+# it matches any of them (which one is printed); matching none, it is compared
+# with this vendor's baseline (<suite>-ci.<vendor_id>.h5) or the default, and
+# that verdict stands.
 # make baselines CPU_SPECIFIC=1 writes <suite>-ci.<vendor_id>.h5 for this
 # machine, CPU_SPECIFIC=NAME <suite>-ci.NAME.h5.
 CPU_VENDOR := $(shell awk -F': *' '/^vendor_id/ {print $$2; exit}' /proc/cpuinfo 2>/dev/null)

@@ -17,7 +17,7 @@ included where the build includes it. The headers come from Debian's
 libtorch-dev of SUITE (sid: the newest; trixie: 2.6), downloaded and
 unpacked under $TMPDIR/genbench-torch2 with apt's own lists kept there:
 nothing is installed. Exit status: 0 when every unit compiles, 1 otherwise.
-About 16 minutes of CPU on 2 cores for the whole build; not part of CI,
+14 to 16 minutes on 2 cores for the whole build; not part of CI,
 since the suite's version moves.
 """
 import argparse
